@@ -1,0 +1,228 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/veraison/go-cose"
+)
+
+// CBOR decoding limits. A DCC is a few hundred bytes with nesting of four;
+// these leave room for honest issuers and none for a decoder bomb (a claimed
+// 2^32-element array is refused before anything is allocated).
+const (
+	maxCBORNesting  = 16
+	maxCBORArray    = 1024
+	maxCBORMapPairs = 1024
+)
+
+// decMode is the one CBOR decoder configuration for everything a pass
+// carries: duplicate map keys are an error (a verifier and an issuer must
+// never read different values from the same bytes), indefinite lengths are
+// allowed because some issuers emit them but bounded by the same limits, and
+// tag 0/1 dates inside a payload read as RFC 3339 text, the form the DCC
+// schema describes.
+var decMode = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		MaxNestedLevels:  maxCBORNesting,
+		MaxArrayElements: maxCBORArray,
+		MaxMapPairs:      maxCBORMapPairs,
+		IndefLength:      cbor.IndefLengthAllowed,
+		TagsMd:           cbor.TagsAllowed,
+		IntDec:           cbor.IntDecConvertSignedOrFail,
+		DefaultMapType:   reflect.TypeOf(map[string]any(nil)),
+		TimeTagToAny:     cbor.TimeTagToRFC3339Nano,
+		NaN:              cbor.NaNDecodeForbidden,
+		Inf:              cbor.InfDecodeForbidden,
+	}.DecMode()
+	if err != nil {
+		panic(err) // the options above are constant: this is a programming error
+	}
+	return dm
+}()
+
+// CBOR tags that may wrap a COSE_Sign1 in a DCC (HCERT §3.3.2, RFC 9052).
+const (
+	tagCOSESign1 = 18
+	tagCWT       = 61
+)
+
+var errCOSE = errors.New("verify: not a COSE_Sign1")
+
+// sign1 is a COSE_Sign1 message as the DCC profile reads it.
+type sign1 struct {
+	protected []byte // serialised protected header, as signed
+	payload   []byte
+	signature []byte
+	alg       cose.Algorithm
+	hasAlg    bool // an alg claim was found
+	kid       []byte
+}
+
+type sign1Array struct {
+	_           struct{} `cbor:",toarray"`
+	Protected   []byte
+	Unprotected cbor.RawMessage
+	Payload     []byte
+	Signature   []byte
+}
+
+// header holds the two COSE header parameters the profile uses. alg stays
+// raw: a text algorithm name is legal COSE and must be refused with a clear
+// reason, not a decoding error.
+type header struct {
+	Alg cbor.RawMessage `cbor:"1,keyasint"`
+	KID cbor.RawMessage `cbor:"4,keyasint"`
+}
+
+// untag strips the tags a DCC may carry: 18, 61(18) or none. Any other tag
+// means another COSE structure, which is not a pass.
+func untag(b []byte) ([]byte, error) {
+	var tags []uint64
+	for len(b) > 0 && b[0]>>5 == 6 {
+		n, size, ok := cborArgument(b)
+		if !ok {
+			return nil, fmt.Errorf("%w: truncated tag", errCOSE)
+		}
+		tags = append(tags, n)
+		if len(tags) > 2 {
+			break
+		}
+		b = b[size:]
+	}
+	switch {
+	case len(tags) == 0,
+		len(tags) == 1 && tags[0] == tagCOSESign1,
+		len(tags) == 2 && tags[0] == tagCWT && tags[1] == tagCOSESign1:
+		return b, nil
+	}
+	return nil, fmt.Errorf("%w: tags %v (want 18, 61(18) or none)", errCOSE, tags)
+}
+
+// cborArgument reads the argument of the CBOR head at b[0].
+func cborArgument(b []byte) (n uint64, size int, ok bool) {
+	info := b[0] & 0x1f
+	switch {
+	case info < 24:
+		return uint64(info), 1, true
+	case info <= 27:
+		size = 1 << (info - 24)
+		if len(b) < 1+size {
+			return 0, 0, false
+		}
+		for _, c := range b[1 : 1+size] {
+			n = n<<8 | uint64(c)
+		}
+		return n, 1 + size, true
+	}
+	return 0, 0, false
+}
+
+// parseSign1 decodes a COSE_Sign1 and the header parameters the profile
+// uses. The kid comes from the protected header; the unprotected one counts
+// only when the protected has none (HCERT §3.3.1), as it is not signed.
+func parseSign1(data []byte) (*sign1, error) {
+	body, err := untag(data)
+	if err != nil {
+		return nil, err
+	}
+	var a sign1Array
+	if err := decMode.Unmarshal(body, &a); err != nil {
+		return nil, fmt.Errorf("%w: %v", errCOSE, err)
+	}
+	if a.Payload == nil {
+		return nil, fmt.Errorf("%w: detached payload", errCOSE)
+	}
+	m := &sign1{protected: a.Protected, payload: a.Payload, signature: a.Signature}
+	var prot, unprot header
+	if len(a.Protected) > 0 {
+		if err := decMode.Unmarshal(a.Protected, &prot); err != nil {
+			return nil, fmt.Errorf("%w: protected header: %v", errCOSE, err)
+		}
+	}
+	if len(a.Unprotected) > 0 {
+		if err := decMode.Unmarshal(a.Unprotected, &unprot); err != nil {
+			return nil, fmt.Errorf("%w: unprotected header: %v", errCOSE, err)
+		}
+	}
+	// The alg follows the kid's rule: the unprotected one is read only when
+	// the protected header has none. Either way it is only a claim, checked
+	// against the algorithm the trusted key fixes; it never chooses one.
+	alg := prot.Alg
+	if alg == nil {
+		alg = unprot.Alg
+	}
+	if alg != nil {
+		var n int64
+		m.hasAlg = true
+		if err := decMode.Unmarshal(alg, &n); err == nil {
+			m.alg = cose.Algorithm(n)
+		} else {
+			m.alg = cose.AlgorithmReserved // a text name: matches no key
+		}
+	}
+	kid := prot.KID
+	if kid == nil {
+		kid = unprot.KID
+	}
+	if kid != nil {
+		if err := decMode.Unmarshal(kid, &m.kid); err != nil {
+			return nil, fmt.Errorf("%w: kid: %v", errCOSE, err)
+		}
+	}
+	return m, nil
+}
+
+// claims is the CWT claims set of a DCC (HCERT §3.3.1).
+type claims struct {
+	Iss   *string      `cbor:"1,keyasint"`
+	Exp   *numericDate `cbor:"4,keyasint"`
+	Iat   *numericDate `cbor:"6,keyasint"`
+	HCert *hcert       `cbor:"-260,keyasint"`
+}
+
+type hcert struct {
+	V1 cbor.RawMessage `cbor:"1,keyasint"`
+}
+
+// numericDate is a CWT NumericDate (RFC 8392): seconds since the epoch as an
+// integer or, as some issuers write it, a float; optionally under tag 1.
+type numericDate struct{ time.Time }
+
+func (d *numericDate) UnmarshalCBOR(b []byte) error {
+	var v any
+	if err := decMode.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch n := v.(type) {
+	case int64:
+		d.Time = time.Unix(n, 0).UTC()
+	case uint64:
+		if n > math.MaxInt64 {
+			return errors.New("NumericDate out of range")
+		}
+		d.Time = time.Unix(int64(n), 0).UTC()
+	case float64:
+		// ±2^53 keeps the seconds exact and the date within any calendar.
+		if n < -(1<<53) || n > 1<<53 {
+			return errors.New("NumericDate out of range")
+		}
+		sec, frac := math.Modf(n)
+		d.Time = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	case string:
+		// Tag 1 is decoded as RFC 3339 text by decMode; tag 0 is text.
+		t, err := time.Parse(time.RFC3339Nano, n)
+		if err != nil {
+			return fmt.Errorf("NumericDate: %v", err)
+		}
+		d.Time = t.UTC()
+	default:
+		return fmt.Errorf("NumericDate is %T, want a number", v)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package verify
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Verdict is what the door does with a visitor.
+type Verdict string
+
+const (
+	// Pass: let the visitor in.
+	Pass Verdict = "pass"
+	// Fail: the pass is proven not valid (forged, expired, revoked, wrong kind).
+	Fail Verdict = "fail"
+	// Manual: munjigi cannot decide; a person checks by hand (sticker, SMS, paper).
+	Manual Verdict = "manual"
+)
+
+// Format names the kind of pass a payload carries.
+type Format string
+
+const (
+	FormatUnknown Format = "unknown"
+	FormatDCC     Format = "dcc" // EU Digital COVID Certificate, "HC1:"
+)
+
+// Type is the kind of statement a pass makes, as the DCC names them.
+type Type string
+
+const (
+	Vaccination Type = "v"
+	Test        Type = "t"
+	Recovery    Type = "r"
+)
+
+// Reason is a stable, machine-readable code for a verdict. The UI translates
+// codes; scripts match on them. Never reuse a code for a new meaning.
+type Reason string
+
+const (
+	ReasonOK            Reason = "ok"
+	ReasonUnknownFormat Reason = "unknown-format" // not a pass munjigi reads
+	ReasonTooLarge      Reason = "too-large"      // over a size cap at some stage
+	ReasonEncoding      Reason = "bad-encoding"   // base45
+	ReasonCompression   Reason = "bad-compression"
+	ReasonStructure     Reason = "bad-structure"  // COSE, CWT or CBOR
+	ReasonUnknownSigner Reason = "unknown-signer" // no trusted key has the pass's key id
+	ReasonAlgorithm     Reason = "bad-algorithm"  // header algorithm disagrees with the key, or the key type is not allowed
+	ReasonSignature     Reason = "bad-signature"
+	ReasonNotYetValid   Reason = "not-yet-valid"
+	ReasonExpired       Reason = "expired"
+	ReasonSignerWindow  Reason = "signer-validity" // pass issued or expiring outside its signing key's validity
+	ReasonKeyUsage      Reason = "wrong-key-usage" // the signing key may not sign this kind of pass
+	ReasonContent       Reason = "invalid-content" // the payload breaks the DCC schema
+	ReasonRevoked       Reason = "revoked"
+)
+
+// Check is the outcome of one step: not reached, passed or failed. It
+// marshals to null, true or false.
+type Check int8
+
+const (
+	NotRun Check = iota
+	Passed
+	Failed
+)
+
+func checkOf(ok bool) Check {
+	if ok {
+		return Passed
+	}
+	return Failed
+}
+
+// MarshalJSON implements json.Marshaler.
+func (c Check) MarshalJSON() ([]byte, error) {
+	switch c {
+	case Passed:
+		return []byte("true"), nil
+	case Failed:
+		return []byte("false"), nil
+	}
+	return []byte("null"), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *Check) UnmarshalJSON(b []byte) error {
+	var v *bool
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch {
+	case v == nil:
+		*c = NotRun
+	case *v:
+		*c = Passed
+	default:
+		*c = Failed
+	}
+	return nil
+}
+
+// Checks holds the outcome of each step of a DCC's verification. A step that
+// needs an earlier one's output is NotRun when that one failed; the rest are
+// judged on their own, so a failed pass says everything that is wrong with it.
+type Checks struct {
+	Prefix     Check `json:"prefix"`
+	Base45     Check `json:"base45"`
+	Zlib       Check `json:"zlib"`
+	COSE       Check `json:"cose"`
+	Signature  Check `json:"signature"`
+	Expiry     Check `json:"expiry"`
+	KeyUsage   Check `json:"keyUsage"`
+	Schema     Check `json:"schema"`
+	Revocation Check `json:"revocation"`
+}
+
+// Holder is what the door shows for the ID check: never a whole name, never
+// a whole birth date.
+type Holder struct {
+	Name      string `json:"name,omitempty"`      // masked, sanitised: 홍*동, JOHN D***
+	BirthYear int    `json:"birthYear,omitempty"` // 0 when the pass does not say
+}
+
+// Result is one decision about one payload. It is safe to show and to log as
+// JSON: text from the pass is sanitised and the holder is masked. The pass
+// identifier and payload are kept out of JSON on purpose.
+type Result struct {
+	Format    Format    `json:"format"`
+	Verdict   Verdict   `json:"verdict"`
+	Reason    Reason    `json:"reason"`
+	Detail    string    `json:"detail"` // the reason in plain English
+	Type      Type      `json:"type,omitempty"`
+	Checks    Checks    `json:"checks"`
+	Issuer    string    `json:"issuer,omitempty"` // issuing country (CWT iss)
+	IssuedAt  time.Time `json:"issuedAt,omitzero"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	Holder    Holder    `json:"holder,omitzero"`
+
+	// PassID identifies the certificate (the DCC's UVCI) for re-use checks
+	// and the entry log's keyed hash. It is personal data: never show or
+	// store it as is.
+	PassID string `json:"-"`
+
+	// DCC is the decoded payload when it was reached, for the policy rules.
+	DCC *DCC `json:"-"`
+}
+
+// fail sets the verdict to reason unless an earlier, more basic reason was
+// already recorded: the first failure is the one a person needs to hear.
+func (r *Result) fail(v Verdict, reason Reason, detail string) {
+	if r.Verdict == Fail || r.Verdict == Manual {
+		return
+	}
+	r.Verdict, r.Reason, r.Detail = v, reason, detail
+}

@@ -1,0 +1,132 @@
+package verify
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxDisplay is the most runes of pass text shown in one field.
+const MaxDisplay = 64
+
+// Sanitize makes text from a pass safe to put on a terminal or in a log
+// line: invalid UTF-8 becomes U+FFFD, control characters (C0, DEL, C1, and
+// with them every escape sequence's introducer), bidirectional overrides and
+// other invisible format characters are dropped, runs of spaces fold into
+// one, and the result is cut to max runes with an ellipsis. A name never
+// carries a control character, so nothing a person needs is lost.
+func Sanitize(s string, max int) string {
+	var b strings.Builder
+	b.Grow(min(len(s), max*4))
+	n := 0
+	space := false
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			r = '\uFFFD'
+		case unicode.IsSpace(r):
+			r = ' '
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r),
+			unicode.Is(unicode.Cs, r), r >= 0xFFF9 && r <= 0xFFFB:
+			// Cf holds the bidi controls (U+202A-U+202E, U+2066-U+2069,
+			// U+200E/F, U+061C) and zero-width characters.
+			continue
+		}
+		if r == ' ' {
+			if space || n == 0 {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		if n == max {
+			out := strings.TrimRight(b.String(), " ")
+			if max > 0 {
+				_, last := utf8.DecodeLastRuneInString(out)
+				out = out[:len(out)-last] + "…"
+			}
+			return out
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// maskName turns a holder's name into what the door may show: enough for
+// staff to match it against an ID card, not enough to read it aloud. Korean,
+// Chinese and Japanese names (family name first, no spaces) keep their first
+// and last character: 홍길동 → 홍*동, 홍길 → 홍*. Other names keep the
+// forename and the surname's initial: JOHN D***. The star count is fixed so
+// the mask does not leak the surname's length.
+func maskName(surname, forename, surnameStd, forenameStd string) string {
+	surname = Sanitize(surname, MaxDisplay)
+	forename = Sanitize(forename, MaxDisplay)
+	if full := strings.ReplaceAll(surname+forename, " ", ""); full != "" && isCJK(full) {
+		r := []rune(full)
+		switch len(r) {
+		case 1:
+			return string(r[0])
+		case 2:
+			return string(r[0]) + "*"
+		default:
+			return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
+		}
+	}
+	// The ICAO transliteration is plain A-Z, what a passport's machine zone
+	// shows and any console can draw; the native spelling is the fallback.
+	fn, sn := std(forenameStd), std(surnameStd)
+	if fn == "" && sn == "" {
+		fn, sn = forename, surname
+	}
+	var out string
+	switch {
+	case fn != "" && sn != "":
+		r, _ := utf8.DecodeRuneInString(sn)
+		out = fn + " " + string(r) + "***"
+	case fn != "":
+		out = fn
+	case sn != "":
+		r, _ := utf8.DecodeRuneInString(sn)
+		out = string(r) + "***"
+	}
+	return Sanitize(out, 32)
+}
+
+// std turns an ICAO 9303 transliteration into display text: < separates words.
+func std(s string) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '<' }), " ")
+	return Sanitize(s, MaxDisplay)
+}
+
+// isCJK reports whether s is written in Hangul, Han or Kana.
+func isCJK(s string) bool {
+	for _, r := range s {
+		if !unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana) {
+			return false
+		}
+	}
+	return true
+}
+
+// birthYear reads the year from a DCC date of birth (YYYY, YYYY-MM or
+// YYYY-MM-DD); 0 when there is none.
+func birthYear(dob string) int {
+	if len(dob) < 4 {
+		return 0
+	}
+	y := 0
+	for i := 0; i < 4; i++ {
+		if !isDigit(dob[i]) {
+			return 0
+		}
+		y = y*10 + int(dob[i]-'0')
+	}
+	if len(dob) > 4 && dob[4] != '-' {
+		return 0
+	}
+	return y
+}
