@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -154,4 +155,12 @@ func (r *Result) fail(v Verdict, reason Reason, detail string) {
 		return
 	}
 	r.Verdict, r.Reason, r.Detail = v, reason, detail
+}
+
+// TooLarge is the Result for input longer than any pass, refused before it
+// is read: n is its size in bytes.
+func TooLarge(n int) Result {
+	r := Result{Format: FormatUnknown}
+	r.fail(Fail, ReasonTooLarge, fmt.Sprintf("the scan is %d bytes, more than any pass holds", n))
+	return r
 }

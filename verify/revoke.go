@@ -98,3 +98,9 @@ func (r *revocations) isRevoked(uvci, country string, sig []byte, alg cose.Algor
 	}
 	return 0, false
 }
+
+// RevocationHashUCI is the revocation-list hash of a UVCI, as a trust list
+// carries it (base64 of these 16 bytes, under "revoked"."uci").
+func RevocationHashUCI(uvci string) [revocationHashLen]byte {
+	return revocationHash([]byte(uvci))
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"munjigi/demo"
+	"munjigi/verify"
+)
+
+// maxLine is the longest stdin line read as a payload: room for any pass
+// with its prefix. A longer line is answered as too large and skipped, and
+// the next line is read as usual.
+const maxLine = verify.MaxPayload + 64
+
+func cmdVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("verify", stderr)
+	var trustFiles listFlag
+	fs.Var(&trustFiles, "trust", "trust `FILE`: a munjigi trust list (JSON), or PEM or DER certificates; repeat to add more")
+	at := fs.String("at", "", "decide as at `TIME` (RFC 3339, e.g. 2021-06-01T12:00:00+09:00) instead of now")
+	useDemo := fs.Bool("demo", false, "trust the demo signer; with no payloads, verify the demo passes")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: munjigi verify [--trust FILE]... [--at TIME] [--demo] [PAYLOAD...]
+
+Verifies each PAYLOAD, or each line of standard input when none is given, and
+prints one JSON object per payload on its own line. Exit status: 0 when every
+payload passed, 1 when any did not, 2 for a usage error. With --demo and no
+payloads, the exit status says whether each demo pass got the verdict it was
+made for.
+
+`)
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+
+	now := time.Now
+	if *at != "" {
+		t, err := verify.ParseTime(*at)
+		if err != nil {
+			fmt.Fprintf(stderr, "munjigi verify: --at: %v\n", err)
+			return exitUsage
+		}
+		now = func() time.Time { return t }
+	}
+	trust := verify.NewTrust()
+	for _, f := range trustFiles {
+		if err := trust.AddFile(f); err != nil {
+			fmt.Fprintf(stderr, "munjigi verify: --trust: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *useDemo {
+		if err := trust.AddList(demo.TrustList(now())); err != nil {
+			fmt.Fprintf(stderr, "munjigi verify: demo trust list: %v\n", err)
+			return exitUsage
+		}
+	}
+	for _, w := range trust.Warnings() {
+		fmt.Fprintf(stderr, "munjigi verify: trust: %s\n", w)
+	}
+	if trust.Signers() == 0 {
+		fmt.Fprintln(stderr, "munjigi verify: no trusted signers (--trust FILE or --demo): signed passes will need a manual check")
+	}
+	v := verify.New(trust, now)
+
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	emit := func(r verify.Result) error { return enc.Encode(r) }
+
+	if *useDemo && fs.NArg() == 0 {
+		return verifyDemo(v, now(), emit, stderr)
+	}
+
+	allPass := true
+	decide := func(payload []byte) error {
+		r := v.Verify(payload)
+		allPass = allPass && r.Verdict == verify.Pass
+		return emit(r)
+	}
+	var err error
+	if fs.NArg() > 0 {
+		for _, p := range fs.Args() {
+			if err = decide([]byte(p)); err != nil {
+				break
+			}
+		}
+	} else {
+		err = eachLine(stdin, maxLine, func(line []byte, size int) error {
+			if size > maxLine {
+				allPass = false
+				return emit(verify.TooLarge(size))
+			}
+			return decide(line)
+		})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi verify: %v\n", err)
+		return exitUsage
+	}
+	if !allPass {
+		return exitNotPass
+	}
+	return exitOK
+}
+
+// verifyDemo verifies the demo passes and checks each got its verdict.
+func verifyDemo(v *verify.Verifier, now time.Time, emit func(verify.Result) error, stderr io.Writer) int {
+	samples, err := demo.Passes(now)
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi verify: demo passes: %v\n", err)
+		return exitUsage
+	}
+	wrong := 0
+	for _, s := range samples {
+		r := v.Verify([]byte(s.Payload))
+		if err := emit(r); err != nil {
+			fmt.Fprintf(stderr, "munjigi verify: %v\n", err)
+			return exitUsage
+		}
+		mark := "ok  "
+		if r.Verdict != s.Want {
+			mark, wrong = "WRONG", wrong+1
+		}
+		fmt.Fprintf(stderr, "%s %-28s %-6s %s\n", mark, s.Label, r.Verdict, r.Detail)
+	}
+	if wrong > 0 {
+		fmt.Fprintf(stderr, "munjigi verify: %d of %d demo passes got the wrong verdict\n", wrong, len(samples))
+		return exitNotPass
+	}
+	fmt.Fprintf(stderr, "munjigi verify: each of the %d demo passes got the verdict it was made for\n", len(samples))
+	return exitOK
+}
+
+// eachLine calls fn with each non-empty line of r, without its line ending.
+// A line longer than max is not kept: fn gets a nil line and its full size,
+// and reading goes on with the next line. Unlike bufio.Scanner, one long
+// line never stops the loop.
+func eachLine(r io.Reader, max int, fn func(line []byte, size int) error) error {
+	br := bufio.NewReaderSize(r, max+2)
+	for {
+		line, err := br.ReadSlice('\n')
+		size := len(line)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				size += len(line)
+			}
+			if ferr := fn(nil, size); ferr != nil {
+				return ferr
+			}
+		} else if line = bytes.TrimRight(line, "\r\n"); len(line) > 0 {
+			if ferr := fn(line, len(line)); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading standard input: %w", err)
+		}
+	}
+}

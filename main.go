@@ -1,0 +1,99 @@
+// Some issuers' document signer certificates carry negative serial numbers,
+// which Go's x509 refuses by default; a DSC's serial number decides nothing
+// here, so munjigi reads them.
+
+//go:debug x509negativeserial=1
+
+// Command munjigi (문지기, "gatekeeper") is a kiosk for the person at a venue
+// door: it reads pass QR codes from a barcode scanner, decides them on the
+// kiosk itself, records entries, and falls back to a manual check when a
+// pass cannot be read or checked.
+//
+// Usage:
+//
+//	munjigi verify [--trust FILE]... [--at TIME] [PAYLOAD...]
+//	munjigi verify --demo
+//	munjigi demo trust|passes
+//
+// See README.md for each command.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// exit statuses shared by every subcommand.
+const (
+	exitOK      = 0
+	exitNotPass = 1 // ran, and something was not a pass
+	exitUsage   = 2 // bad flags, arguments or files
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `munjigi: the door kiosk for pass QR codes
+
+Usage:
+  munjigi verify [--trust FILE]... [--at TIME] [PAYLOAD...]
+                         verify each payload (or each line of stdin) offline;
+                         one JSON line per payload
+  munjigi verify --demo  verify the built-in demo passes against the demo signer
+  munjigi demo trust     print the demo trust list
+  munjigi demo passes    print the demo passes, one per line
+
+Run 'munjigi COMMAND -h' for a command's flags.
+`
+
+// run is main without the process: it returns the exit status, so tests can
+// call it and the real binary behaves the same.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "verify":
+		return cmdVerify(args[1:], stdin, stdout, stderr)
+	case "demo":
+		return cmdDemo(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "munjigi: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// newFlags makes a subcommand's flag set that reports errors instead of
+// exiting, so every usage error ends in exit status 2 with a message.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("munjigi "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args; it reports whether to go on, and the status to
+// return when not (0 for -h, 2 for a usage error).
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	}
+	return exitUsage, false
+}
+
+// listFlag is a flag that may be given more than once.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
