@@ -119,11 +119,11 @@ type Pass struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 
-	Claims      map[int64]any // when set, the CWT claims as they are
-	Protected   map[int64]any // default {1: alg, 4: kid}
-	Unprotected map[int64]any // default {}
-	Tags        []uint64      // default [18]; empty slice for none
-	Signature   []byte        // when set, used instead of a real signature
+	Claims       map[int64]any // when set, the CWT claims as they are
+	Protected    map[int64]any // default {1: alg, 4: kid}
+	Unprotected  map[int64]any // default {}
+	Tags         []uint64      // default [18]; empty slice for none
+	Signature    []byte        // when set, used instead of a real signature
 	Uncompressed bool
 }
 
