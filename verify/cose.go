@@ -192,37 +192,41 @@ type hcert struct {
 
 // numericDate is a CWT NumericDate (RFC 8392): seconds since the epoch as an
 // integer or, as some issuers write it, a float; optionally under tag 1.
+// Dates before 1970 or after 9999 are refused: no pass has them, and a
+// clock or a display cannot hold them.
 type numericDate struct{ time.Time }
+
+// maxNumericDate is 9999-12-31T23:59:59Z.
+const maxNumericDate = 253402300799
 
 func (d *numericDate) UnmarshalCBOR(b []byte) error {
 	var v any
 	if err := decMode.Unmarshal(b, &v); err != nil {
 		return err
 	}
+	var sec, nsec int64
 	switch n := v.(type) {
 	case int64:
-		d.Time = time.Unix(n, 0).UTC()
-	case uint64:
-		if n > math.MaxInt64 {
-			return errors.New("NumericDate out of range")
-		}
-		d.Time = time.Unix(int64(n), 0).UTC()
+		sec = n
 	case float64:
-		// ±2^53 keeps the seconds exact and the date within any calendar.
-		if n < -(1<<53) || n > 1<<53 {
+		if !(n >= 0 && n <= maxNumericDate) { // also refuses NaN
 			return errors.New("NumericDate out of range")
 		}
-		sec, frac := math.Modf(n)
-		d.Time = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+		s, frac := math.Modf(n)
+		sec, nsec = int64(s), int64(frac*1e9)
 	case string:
 		// Tag 1 is decoded as RFC 3339 text by decMode; tag 0 is text.
 		t, err := time.Parse(time.RFC3339Nano, n)
 		if err != nil {
 			return fmt.Errorf("NumericDate: %v", err)
 		}
-		d.Time = t.UTC()
+		sec, nsec = t.Unix(), int64(t.Nanosecond())
 	default:
-		return fmt.Errorf("NumericDate is %T, want a number", v)
+		return fmt.Errorf("NumericDate is %s, want a number", kind(v))
 	}
+	if sec < 0 || sec > maxNumericDate {
+		return errors.New("NumericDate out of range")
+	}
+	d.Time = time.Unix(sec, nsec).UTC()
 	return nil
 }

@@ -144,7 +144,13 @@ func (v *Verifier) verifyDCC(text []byte) (res Result) {
 		return res
 	}
 	c.Base45 = Passed
+	v.verifyBinary(&res, raw)
+	return res
+}
 
+// verifyBinary takes a DCC from its decoded bytes (zlib or COSE) on.
+func (v *Verifier) verifyBinary(res *Result, raw []byte) {
+	c := &res.Checks
 	coseBytes := raw
 	switch {
 	case isZlib(raw):
@@ -155,12 +161,12 @@ func (v *Verifier) verifyDCC(text []byte) (res Result) {
 		if errors.Is(err, errTooLarge) {
 			c.Zlib = Failed
 			res.fail(Fail, ReasonTooLarge, fmt.Sprintf("the pass unpacks to more than %d KiB; no pass is that large", MaxInflated>>10))
-			return res
+			return
 		}
 		if err != nil {
 			c.Zlib = Failed
 			res.fail(Fail, ReasonCompression, "the pass's compressed data is damaged ("+err.Error()+")")
-			return res
+			return
 		}
 		c.Zlib = Passed
 		coseBytes = out
@@ -171,37 +177,37 @@ func (v *Verifier) verifyDCC(text []byte) (res Result) {
 	default:
 		c.Zlib = Failed
 		res.fail(Fail, ReasonCompression, "the pass's data is neither compressed nor a signed message")
-		return res
+		return
 	}
 
 	msg, err := parseSign1(coseBytes)
 	if err != nil {
 		c.COSE = Failed
 		res.fail(Fail, ReasonStructure, "the pass is not a signed health certificate ("+err.Error()+")")
-		return res
+		return
 	}
 	var cl claims
 	if err := decMode.Unmarshal(msg.payload, &cl); err != nil {
 		c.COSE = Failed
 		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+err.Error()+")")
-		return res
+		return
 	}
 	if cl.HCert == nil || cl.HCert.V1 == nil {
 		c.COSE = Failed
 		res.fail(Fail, ReasonStructure, "the signed message holds no health certificate (claim -260/1)")
-		return res
+		return
 	}
 	var tree any
 	if err := decMode.Unmarshal(cl.HCert.V1, &tree); err != nil {
 		c.COSE = Failed
 		res.fail(Fail, ReasonStructure, "the health certificate cannot be read ("+err.Error()+")")
-		return res
+		return
 	}
 	payload, ok := tree.(map[string]any)
 	if !ok {
 		c.COSE = Failed
 		res.fail(Fail, ReasonStructure, "the health certificate is "+kind(tree)+", not an object")
-		return res
+		return
 	}
 	c.COSE = Passed
 
@@ -240,7 +246,7 @@ func (v *Verifier) verifyDCC(text []byte) (res Result) {
 			c.Revocation = Passed
 		}
 	}
-	if s, ok := checkExpiry(&res, signer, v.now()); !ok {
+	if s, ok := checkExpiry(res, signer, v.now()); !ok {
 		c.Expiry = Failed
 		fails = append(fails, s)
 	} else {
@@ -266,7 +272,6 @@ func (v *Verifier) verifyDCC(text []byte) (res Result) {
 	if len(fails) == 0 {
 		res.Verdict, res.Reason, res.Detail = Pass, ReasonOK, "valid "+typeName(dcc.Type)+" certificate"
 	}
-	return res
 }
 
 func typeName(t Type) string {
