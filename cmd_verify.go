@@ -144,6 +144,10 @@ func verifyDemo(v *verify.Verifier, now time.Time, emit func(verify.Result) erro
 // line never stops the loop.
 func eachLine(r io.Reader, max int, fn func(line []byte, size int) error) error {
 	br := bufio.NewReaderSize(r, max+2)
+	// A file saved by a Windows editor may start with a byte-order mark.
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\xef\xbb\xbf" {
+		br.Discard(3)
+	}
 	for {
 		line, err := br.ReadSlice('\n')
 		size := len(line)
