@@ -72,12 +72,27 @@ type sign1Array struct {
 	Signature   []byte
 }
 
-// header holds the two COSE header parameters the profile uses. alg stays
-// raw: a text algorithm name is legal COSE and must be refused with a clear
-// reason, not a decoding error.
+// header holds the two COSE header parameters the profile uses.
 type header struct {
-	Alg cbor.RawMessage `cbor:"1,keyasint"`
-	KID cbor.RawMessage `cbor:"4,keyasint"`
+	Alg coseAlg `cbor:"1,keyasint"`
+	KID []byte  `cbor:"4,keyasint"`
+}
+
+// coseAlg is a header's alg. A text algorithm name is legal COSE, so it is
+// not a decoding error: it is recorded as an algorithm no key has, and the
+// pass is refused with that reason.
+type coseAlg struct {
+	id  cose.Algorithm
+	set bool
+}
+
+func (a *coseAlg) UnmarshalCBOR(b []byte) error {
+	var n int64
+	a.set, a.id = true, cose.AlgorithmReserved
+	if decMode.Unmarshal(b, &n) == nil {
+		a.id = cose.Algorithm(n)
+	}
+	return nil
 }
 
 // untag strips the tags a DCC may carry: 18, 61(18) or none. Any other tag
@@ -154,26 +169,13 @@ func parseSign1(data []byte) (*sign1, error) {
 	// the protected header has none. Either way it is only a claim, checked
 	// against the algorithm the trusted key fixes; it never chooses one.
 	alg := prot.Alg
-	if alg == nil {
+	if !alg.set {
 		alg = unprot.Alg
 	}
-	if alg != nil {
-		var n int64
-		m.hasAlg = true
-		if err := decMode.Unmarshal(alg, &n); err == nil {
-			m.alg = cose.Algorithm(n)
-		} else {
-			m.alg = cose.AlgorithmReserved // a text name: matches no key
-		}
-	}
-	kid := prot.KID
-	if kid == nil {
-		kid = unprot.KID
-	}
-	if kid != nil {
-		if err := decMode.Unmarshal(kid, &m.kid); err != nil {
-			return nil, fmt.Errorf("%w: kid: %v", errCOSE, err)
-		}
+	m.alg, m.hasAlg = alg.id, alg.set
+	m.kid = prot.KID
+	if len(m.kid) == 0 {
+		m.kid = unprot.KID
 	}
 	return m, nil
 }
@@ -186,8 +188,10 @@ type claims struct {
 	HCert *hcert       `cbor:"-260,keyasint"`
 }
 
+// hcert holds the DCC as generic data: the schema is judged on it, and
+// CertLogic rules read it as JSON.
 type hcert struct {
-	V1 cbor.RawMessage `cbor:"1,keyasint"`
+	V1 any `cbor:"1,keyasint"`
 }
 
 // numericDate is a CWT NumericDate (RFC 8392): seconds since the epoch as an
@@ -200,29 +204,38 @@ type numericDate struct{ time.Time }
 const maxNumericDate = 253402300799
 
 func (d *numericDate) UnmarshalCBOR(b []byte) error {
-	var v any
-	if err := decMode.Unmarshal(b, &v); err != nil {
-		return err
-	}
 	var sec, nsec int64
-	switch n := v.(type) {
-	case int64:
-		sec = n
-	case float64:
-		if !(n >= 0 && n <= maxNumericDate) { // also refuses NaN
+	switch b[0] >> 5 {
+	case 0, 1: // integer
+		if err := decMode.Unmarshal(b, &sec); err != nil {
+			return err
+		}
+	case 7: // float, or a simple value the decoder refuses
+		var f float64
+		if err := decMode.Unmarshal(b, &f); err != nil {
+			return err
+		}
+		if !(f >= 0 && f <= maxNumericDate) { // also refuses NaN
 			return errors.New("NumericDate out of range")
 		}
-		s, frac := math.Modf(n)
+		s, frac := math.Modf(f)
 		sec, nsec = int64(s), int64(frac*1e9)
-	case string:
-		// Tag 1 is decoded as RFC 3339 text by decMode; tag 0 is text.
-		t, err := time.Parse(time.RFC3339Nano, n)
+	case 6: // tag 1 (epoch) or 0 (text): decMode reads both as RFC 3339
+		var v any
+		if err := decMode.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		text, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("NumericDate is %s, want a number", kind(v))
+		}
+		t, err := time.Parse(time.RFC3339Nano, text)
 		if err != nil {
 			return fmt.Errorf("NumericDate: %v", err)
 		}
 		sec, nsec = t.Unix(), int64(t.Nanosecond())
 	default:
-		return fmt.Errorf("NumericDate is %s, want a number", kind(v))
+		return errors.New("NumericDate is not a number")
 	}
 	if sec < 0 || sec > maxNumericDate {
 		return errors.New("NumericDate out of range")

@@ -197,12 +197,7 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 		res.fail(Fail, ReasonStructure, "the signed message holds no health certificate (claim -260/1)")
 		return
 	}
-	var tree any
-	if err := decMode.Unmarshal(cl.HCert.V1, &tree); err != nil {
-		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the health certificate cannot be read ("+err.Error()+")")
-		return
-	}
+	tree := cl.HCert.V1
 	payload, ok := tree.(map[string]any)
 	if !ok {
 		c.COSE = Failed

@@ -12,14 +12,18 @@ const MaxDisplay = 64
 // Sanitize makes text from a pass safe to put on a terminal or in a log
 // line: invalid UTF-8 becomes U+FFFD, control characters (C0, DEL, C1, and
 // with them every escape sequence's introducer), bidirectional overrides and
-// other invisible format characters are dropped, runs of spaces fold into
-// one, and the result is cut to max runes with an ellipsis. A name never
-// carries a control character, so nothing a person needs is lost.
+// other invisible format characters are dropped, runs of white space fold
+// into one space, leading and trailing space go, and the result is cut to
+// max runes, the last of them an ellipsis when something was cut. A name
+// never carries a control character, so nothing a person needs is lost.
 func Sanitize(s string, max int) string {
+	if max <= 0 {
+		return ""
+	}
 	var b strings.Builder
-	b.Grow(min(len(s), max*4))
-	n := 0
-	space := false
+	b.Grow(min(len(s), 4*max))
+	n := 0         // runes written
+	space := false // a space is owed before the next rune
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
@@ -27,42 +31,44 @@ func Sanitize(s string, max int) string {
 		case r == utf8.RuneError && size <= 1:
 			r = '\uFFFD'
 		case unicode.IsSpace(r):
-			r = ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r),
-			unicode.Is(unicode.Cs, r), r >= 0xFFF9 && r <= 0xFFFB:
+			space = n > 0
+			continue
+		case unicode.IsControl(r), unicode.In(r, unicode.Cf, unicode.Co, unicode.Cs):
 			// Cf holds the bidi controls (U+202A-U+202E, U+2066-U+2069,
-			// U+200E/F, U+061C) and zero-width characters.
+			// U+200E/F, U+061C) and the zero-width characters.
 			continue
 		}
-		if r == ' ' {
-			if space || n == 0 {
-				continue
+		need := 1
+		if space {
+			need = 2
+		}
+		if n+need > max {
+			out := b.String()
+			if n == max {
+				_, last := utf8.DecodeLastRuneInString(out)
+				out = out[:len(out)-last]
 			}
-			space = true
-		} else {
+			return out + "…"
+		}
+		if space {
+			b.WriteByte(' ')
 			space = false
 		}
-		if n == max {
-			out := strings.TrimRight(b.String(), " ")
-			if max > 0 {
-				_, last := utf8.DecodeLastRuneInString(out)
-				out = out[:len(out)-last] + "…"
-			}
-			return out
-		}
 		b.WriteRune(r)
-		n++
+		n += need
 	}
-	return strings.TrimRight(b.String(), " ")
+	return b.String()
 }
 
 // maskName turns a holder's name into what the door may show: enough for
 // staff to match it against an ID card, not enough to read it aloud. Korean,
 // Chinese and Japanese names (family name first, no spaces) keep their first
-// and last character: 홍길동 → 홍*동, 홍길 → 홍*. Other names keep the
-// forename and the surname's initial: JOHN D***. The star count is fixed so
-// the mask does not leak the surname's length.
+// and last character around one star: 홍길동 → 홍*동, 남궁민수 → 남*수,
+// 홍길 → 홍*. Other names keep the forename and the surname's initial:
+// JOHN D***. Star counts are fixed, so the mask does not tell the length of
+// what it hides.
 func maskName(surname, forename, surnameStd, forenameStd string) string {
+	const maxMasked = 32
 	surname = Sanitize(surname, MaxDisplay)
 	forename = Sanitize(forename, MaxDisplay)
 	if full := strings.ReplaceAll(surname+forename, " ", ""); full != "" && isCJK(full) {
@@ -73,14 +79,18 @@ func maskName(surname, forename, surnameStd, forenameStd string) string {
 		case 2:
 			return string(r[0]) + "*"
 		default:
-			return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
+			return string(r[0]) + "*" + string(r[len(r)-1])
 		}
 	}
 	// The ICAO transliteration is plain A-Z, what a passport's machine zone
-	// shows and any console can draw; the native spelling is the fallback.
+	// shows and any console can draw; each part falls back to the native
+	// spelling when the pass has no transliteration of it.
 	fn, sn := std(forenameStd), std(surnameStd)
-	if fn == "" && sn == "" {
-		fn, sn = forename, surname
+	if fn == "" {
+		fn = forename
+	}
+	if sn == "" {
+		sn = surname
 	}
 	var out string
 	switch {
@@ -93,7 +103,7 @@ func maskName(surname, forename, surnameStd, forenameStd string) string {
 		r, _ := utf8.DecodeRuneInString(sn)
 		out = string(r) + "***"
 	}
-	return Sanitize(out, 32)
+	return Sanitize(out, maxMasked)
 }
 
 // std turns an ICAO 9303 transliteration into display text: < separates words.

@@ -259,7 +259,7 @@ func (t *Trust) AddList(data []byte) error {
 	if err := dec.Decode(&f); err != nil {
 		return fmt.Errorf("%w: %v", ErrTrust, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: data after the JSON object", ErrTrust)
 	}
 	var issued, expires time.Time
@@ -303,8 +303,13 @@ func (t *Trust) AddList(data []byte) error {
 			}
 		}
 	}
-	if f.Version != nil && *f.Version >= t.Version {
+	// The newest list's dates describe the Trust; a list without a version
+	// counts only when no versioned list has been added.
+	switch {
+	case f.Version != nil && (*f.Version >= t.Version || t.IssuedAt.IsZero()):
 		t.Version, t.IssuedAt, t.ExpiresAt = *f.Version, issued, expires
+	case f.Version == nil && t.Version == 0 && !issued.IsZero():
+		t.IssuedAt, t.ExpiresAt = issued, expires
 	}
 	return nil
 }
@@ -312,28 +317,34 @@ func (t *Trust) AddList(data []byte) error {
 // Add adds one trust source, telling the kinds apart by content: a munjigi
 // trust list (JSON), PEM certificates, or one DER certificate.
 func (t *Trust) Add(data []byte) error {
-	trimmed := bytes.TrimSpace(data)
+	// A file saved by a Windows editor may start with a byte-order mark.
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		return t.AddList(trimmed)
 	case bytes.Contains(trimmed, []byte("-----BEGIN")):
-		n := 0
+		// Read every block before trusting any, so a bad file adds nothing.
+		var ders [][]byte
 		for rest := trimmed; ; {
 			var b *pem.Block
-			b, rest = pem.Decode(rest)
-			if b == nil {
+			if b, rest = pem.Decode(rest); b == nil {
 				break
 			}
 			if b.Type != "CERTIFICATE" {
 				continue
 			}
-			if err := t.AddCertificate(b.Bytes, nil, ""); err != nil {
+			if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+				return fmt.Errorf("%w: certificate %d: %v", ErrTrust, len(ders)+1, err)
+			}
+			ders = append(ders, b.Bytes)
+		}
+		if len(ders) == 0 {
+			return fmt.Errorf("%w: PEM data holds no CERTIFICATE block", ErrTrust)
+		}
+		for _, der := range ders {
+			if err := t.AddCertificate(der, nil, ""); err != nil {
 				return err
 			}
-			n++
-		}
-		if n == 0 {
-			return fmt.Errorf("%w: PEM data holds no CERTIFICATE block", ErrTrust)
 		}
 		return nil
 	default:
