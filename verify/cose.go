@@ -66,8 +66,8 @@ type sign1 struct {
 
 type sign1Array struct {
 	_           struct{} `cbor:",toarray"`
-	Protected   []byte
-	Unprotected cbor.RawMessage
+	Protected   []byte   // a serialised map: decoded on its own
+	Unprotected header
 	Payload     []byte
 	Signature   []byte
 }
@@ -154,17 +154,13 @@ func parseSign1(data []byte) (*sign1, error) {
 		return nil, fmt.Errorf("%w: detached payload", errCOSE)
 	}
 	m := &sign1{protected: a.Protected, payload: a.Payload, signature: a.Signature}
-	var prot, unprot header
+	var prot header
 	if len(a.Protected) > 0 {
 		if err := decMode.Unmarshal(a.Protected, &prot); err != nil {
 			return nil, fmt.Errorf("%w: protected header: %v", errCOSE, err)
 		}
 	}
-	if len(a.Unprotected) > 0 {
-		if err := decMode.Unmarshal(a.Unprotected, &unprot); err != nil {
-			return nil, fmt.Errorf("%w: unprotected header: %v", errCOSE, err)
-		}
-	}
+	unprot := a.Unprotected
 	// The alg follows the kid's rule: the unprotected one is read only when
 	// the protected header has none. Either way it is only a claim, checked
 	// against the algorithm the trusted key fixes; it never chooses one.
@@ -181,11 +177,12 @@ func parseSign1(data []byte) (*sign1, error) {
 }
 
 // claims is the CWT claims set of a DCC (HCERT §3.3.1).
+// Absent claims stay zero: an empty iss, a zero time, a nil V1.
 type claims struct {
-	Iss   *string      `cbor:"1,keyasint"`
-	Exp   *numericDate `cbor:"4,keyasint"`
-	Iat   *numericDate `cbor:"6,keyasint"`
-	HCert *hcert       `cbor:"-260,keyasint"`
+	Iss   string      `cbor:"1,keyasint"`
+	Exp   numericDate `cbor:"4,keyasint"`
+	Iat   numericDate `cbor:"6,keyasint"`
+	HCert hcert       `cbor:"-260,keyasint"`
 }
 
 // hcert holds the DCC as generic data: the schema is judged on it, and

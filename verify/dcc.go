@@ -192,7 +192,7 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+err.Error()+")")
 		return
 	}
-	if cl.HCert == nil || cl.HCert.V1 == nil {
+	if cl.HCert.V1 == nil {
 		c.COSE = Failed
 		res.fail(Fail, ReasonStructure, "the signed message holds no health certificate (claim -260/1)")
 		return
@@ -214,21 +214,13 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 		Name:      maskName(dcc.Surname, dcc.Forename, dcc.SurnameStd, dcc.ForenameStd),
 		BirthYear: birthYear(dcc.DateOfBirth),
 	}
-	var iss string
-	if cl.Iss != nil {
-		iss = *cl.Iss
-		res.Issuer = Sanitize(iss, 8)
-	}
-	if cl.Iat != nil {
-		res.IssuedAt = cl.Iat.Time
-	}
-	if cl.Exp != nil {
-		res.ExpiresAt = cl.Exp.Time
-	}
+	iss := cl.Iss
+	res.Issuer = Sanitize(iss, 8)
+	res.IssuedAt, res.ExpiresAt = cl.Iat.Time, cl.Exp.Time
 
 	// Each remaining check is judged on its own, so a failed pass reports
 	// everything wrong with it; the verdict names the most basic failure.
-	var fails []step
+	fails := make([]step, 0, 5) // on the stack: at most one per check below
 	signer, sigStep := v.checkSignature(msg)
 	c.Signature = checkOf(signer != nil)
 	if signer == nil {
@@ -265,8 +257,14 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 		res.fail(s.verdict, s.reason, s.detail)
 	}
 	if len(fails) == 0 {
-		res.Verdict, res.Reason, res.Detail = Pass, ReasonOK, "valid "+typeName(dcc.Type)+" certificate"
+		res.Verdict, res.Reason, res.Detail = Pass, ReasonOK, validDetail[dcc.Type]
 	}
+}
+
+var validDetail = map[Type]string{
+	Vaccination: "valid vaccination certificate",
+	Test:        "valid test certificate",
+	Recovery:    "valid recovery certificate",
 }
 
 func typeName(t Type) string {

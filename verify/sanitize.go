@@ -106,10 +106,10 @@ func maskName(surname, forename, surnameStd, forenameStd string) string {
 	return Sanitize(out, maxMasked)
 }
 
-// std turns an ICAO 9303 transliteration into display text: < separates words.
+// std turns an ICAO 9303 transliteration into display text: < separates
+// words, and Sanitize folds the runs of spaces that leaves.
 func std(s string) string {
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '<' }), " ")
-	return Sanitize(s, MaxDisplay)
+	return Sanitize(strings.ReplaceAll(s, "<", " "), MaxDisplay)
 }
 
 // isCJK reports whether s is written in Hangul, Han or Kana.

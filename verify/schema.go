@@ -3,29 +3,113 @@ package verify
 import (
 	"fmt"
 	"math"
-	"regexp"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// The schema's patterns, verbatim. JSON Schema patterns are unanchored
-// unless they say otherwise, as Go's regexp is.
-var (
-	verPattern     = regexp.MustCompile(`^\d+.\d+.\d+$`)
-	dobPattern100  = regexp.MustCompile(`(19|20)\d{2}-\d{2}-\d{2}`)
-	dobPattern110  = regexp.MustCompile(`^(19|20)\d\d(-\d\d){0,2}$`)
-	dobPattern130  = regexp.MustCompile(`^((19|20)\d\d(-\d\d){0,2}){0,1}$`)
-	stdNamePattern = regexp.MustCompile(`^[A-Z<]*$`)
-	countryPattern = regexp.MustCompile(`[A-Z]{1,10}`)
+// The schema's patterns are matched by hand: a regexp per field cost more
+// than the rest of the validation together. schema_test.go checks each
+// matcher against the schema's pattern, compiled, on tables and by fuzzing.
+//
+//	ver      ^\d+.\d+.\d+$
+//	dob      1.0.x (19|20)\d{2}-\d{2}-\d{2} (unanchored)
+//	         1.1.0 ^(19|20)\d\d(-\d\d){0,2}$
+//	         1.3.0 ^((19|20)\d\d(-\d\d){0,2}){0,1}$
+//	fnt, gnt ^[A-Z<]*$
+//	co       [A-Z]{1,10} (unanchored: one capital letter anywhere)
+
+// dobRule is the date-of-birth pattern of a release.
+type dobRule uint8
+
+const (
+	dobFullDateWithin dobRule = iota // 1.0.x
+	dobPartialDate                   // 1.1.0: 1979, 1979-04 or 1979-04-14
+	dobPartialOrEmpty                // 1.3.0: the same, or "" for unknown
 )
 
-// The DCC JSON schema (ehn-dcc-schema), checked in code: a generic JSON
-// Schema engine costs more per scan than the signature, and the schema is
-// small and changes rarely. Each release's differences are in schemaRules;
-// a payload is judged by the release its own "ver" names, and a version
-// newer than any known is judged by the newest rules.
+func (r dobRule) match(s string) bool {
+	switch r {
+	case dobFullDateWithin:
+		for i := 0; i+10 <= len(s); i++ {
+			if isPartialDate(s[i : i+10]) {
+				return true
+			}
+		}
+		return false
+	case dobPartialOrEmpty:
+		if s == "" {
+			return true
+		}
+	}
+	return isPartialDate(s)
+}
+
+// isPartialDate matches ^(19|20)\d\d(-\d\d){0,2}$.
+func isPartialDate(s string) bool {
+	if len(s) != 4 && len(s) != 7 && len(s) != 10 || s[:2] != "19" && s[:2] != "20" {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if (i == 4 || i == 7) != (s[i] == '-') || s[i] != '-' && !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isStdName matches ^[A-Z<]*$.
+func isStdName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '<' && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// hasCapital matches [A-Z]{1,10}, unanchored.
+func hasCapital(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// isVersionLike matches ^\d+.\d+.\d+$, where each . is any character but a
+// newline: three runs of ASCII digits with one character between each.
+func isVersionLike(s string) bool {
+	if _, _, _, ok := parseVersion(s); ok {
+		return true // the usual case: real dots
+	}
+	if len(s) > 64 {
+		return false
+	}
+	// Digits may stand for the dots too ("12345" matches): try every pair
+	// of places for the two separators.
+	r := []rune(s)
+	fits := func(a, b int) bool {
+		for i, c := range r {
+			if i == a || i == b {
+				if c == '\n' {
+					return false
+				}
+			} else if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	for a := 1; a < len(r); a++ {
+		for b := a + 2; b < len(r)-1; b++ {
+			if fits(a, b) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // schemaRules are the constraints that changed between releases.
 type schemaRules struct {
@@ -36,17 +120,17 @@ type schemaRules struct {
 	tcRequired bool // the testing centre (until 1.3.0)
 	drAllowed  bool // the test entry's result date (until 1.2.0)
 	fntOrGnt   bool // a name needs fnt or gnt (1.3.2), not fnt alone
-	dob        *regexp.Regexp
+	dob        dobRule
 }
 
 func rulesFor(major, minor, patch int) schemaRules {
 	v := major*1_000_000 + minor*1_000 + patch
-	r := schemaRules{maxLen: 80, nmMaxLen: 80, oneEntry: true, dob: dobPattern130}
+	r := schemaRules{maxLen: 80, nmMaxLen: 80, oneEntry: true, dob: dobPartialOrEmpty}
 	if v < 1_003_000 {
-		r = schemaRules{maxLen: 50, maxDose: 9, tcRequired: true, dob: dobPattern110}
+		r = schemaRules{maxLen: 50, maxDose: 9, tcRequired: true, dob: dobPartialDate}
 	}
 	if v < 1_001_000 {
-		r.dob = dobPattern100
+		r.dob = dobFullDateWithin
 	}
 	r.drAllowed = v < 1_002_000
 	r.fntOrGnt = v >= 1_003_002
@@ -117,7 +201,7 @@ func validateDCC(p map[string]any) error {
 	if !ok {
 		return schemaErr("ver", "is %s, want a string", kind(ver))
 	}
-	if !verPattern.MatchString(vs) {
+	if !isVersionLike(vs) {
 		return schemaErr("ver", "%.20q is not a version like 1.3.0", vs)
 	}
 	// A version the pattern allows but that has no real dots is judged by
@@ -164,7 +248,10 @@ func validateDCC(p map[string]any) error {
 			return schemaErr(g.key, "holds %d entries; a certificate holds one", len(arr))
 		}
 		for i, item := range arr {
-			path := fmt.Sprintf("%s[%d]", g.key, i)
+			path := g.key + "[0]" // the one entry: built without formatting
+			if i > 0 {
+				path = fmt.Sprintf("%s[%d]", g.key, i)
+			}
 			e, ok := item.(map[string]any)
 			if !ok {
 				return schemaErr(path, "is %s, want an object", kind(item))
@@ -197,7 +284,7 @@ func validateName(v any, r schemaRules) error {
 		if n := utf8.RuneCountInString(s); n > r.maxLen {
 			return schemaErr("nam."+k, "is %d characters, more than %d", n, r.maxLen)
 		}
-		if (k == "fnt" || k == "gnt") && !stdNamePattern.MatchString(s) {
+		if (k == "fnt" || k == "gnt") && !isStdName(s) {
 			return schemaErr("nam."+k, "may hold only A-Z and <")
 		}
 	}
@@ -217,7 +304,7 @@ func validateDOB(v any, r schemaRules) error {
 	if !ok {
 		return schemaErr("dob", "is %s, want a string", kind(v))
 	}
-	if !r.dob.MatchString(s) {
+	if !r.dob.match(s) {
 		return schemaErr("dob", "%.20q is not a date of birth like 1979-04-14, 1979-04 or 1979", s)
 	}
 	return nil
@@ -242,7 +329,7 @@ func maxLen(s string, r schemaRules) string {
 
 func country(s string, _ schemaRules) string {
 	// Value sets narrow the country further; that is policy.
-	if !countryPattern.MatchString(s) {
+	if !hasCapital(s) {
 		return "is not a country code"
 	}
 	return ""
@@ -387,16 +474,21 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // pattern ^\d+.\d+.\d+$ leaves the dots unescaped; a version munjigi can
 // act on has real dots.
 func parseVersion(s string) (major, minor, patch int, ok bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return 0, 0, 0, false
-	}
 	var n [3]int
-	for i, p := range parts {
-		if p == "" || len(p) > 6 || strings.Trim(p, "0123456789") != "" {
+	part, digits := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.' && digits > 0 && part < 2:
+			part, digits = part+1, 0
+		case isDigit(c) && digits < 6:
+			n[part] = n[part]*10 + int(c-'0')
+			digits++
+		default:
 			return 0, 0, 0, false
 		}
-		n[i], _ = strconv.Atoi(p)
+	}
+	if part != 2 || digits == 0 {
+		return 0, 0, 0, false
 	}
 	return n[0], n[1], n[2], true
 }

@@ -294,21 +294,21 @@ func TestValidateDCCValid(t *testing.T) {
 }
 
 func TestRulesFor(t *testing.T) {
-	upTo121 := func(dob *regexp.Regexp, dr bool) schemaRules {
+	upTo121 := func(dob dobRule, dr bool) schemaRules {
 		return schemaRules{maxLen: 50, maxDose: 9, tcRequired: true, drAllowed: dr, dob: dob}
 	}
 	from130 := func(fntOrGnt bool) schemaRules {
-		return schemaRules{maxLen: 80, nmMaxLen: 80, oneEntry: true, fntOrGnt: fntOrGnt, dob: dobPattern130}
+		return schemaRules{maxLen: 80, nmMaxLen: 80, oneEntry: true, fntOrGnt: fntOrGnt, dob: dobPartialOrEmpty}
 	}
 	for _, tc := range []struct {
 		major, minor, patch int
 		want                schemaRules
 	}{
-		{1, 0, 0, upTo121(dobPattern100, true)},
-		{1, 0, 5, upTo121(dobPattern100, true)},
-		{1, 1, 0, upTo121(dobPattern110, true)},
-		{1, 2, 0, upTo121(dobPattern110, false)},
-		{1, 2, 1, upTo121(dobPattern110, false)},
+		{1, 0, 0, upTo121(dobFullDateWithin, true)},
+		{1, 0, 5, upTo121(dobFullDateWithin, true)},
+		{1, 1, 0, upTo121(dobPartialDate, true)},
+		{1, 2, 0, upTo121(dobPartialDate, false)},
+		{1, 2, 1, upTo121(dobPartialDate, false)},
 		{1, 3, 0, from130(false)},
 		{1, 3, 1, from130(false)},
 		{1, 3, 2, from130(true)},
@@ -352,4 +352,53 @@ func TestParseVersion(t *testing.T) {
 				tc.in, major, minor, patch, ok, tc.major, tc.minor, tc.patch, tc.ok)
 		}
 	}
+}
+
+// The schema's patterns, verbatim, as the oracle for the hand-written
+// matchers in schema.go. JSON Schema patterns are unanchored unless they say
+// otherwise, as Go's regexp is.
+var schemaPatterns = []struct {
+	name    string
+	pattern *regexp.Regexp
+	match   func(string) bool
+}{
+	{"ver", regexp.MustCompile(`^\d+.\d+.\d+$`), isVersionLike},
+	{"dob 1.0.0", regexp.MustCompile(`(19|20)\d{2}-\d{2}-\d{2}`), dobFullDateWithin.match},
+	{"dob 1.1.0", regexp.MustCompile(`^(19|20)\d\d(-\d\d){0,2}$`), dobPartialDate.match},
+	{"dob 1.3.0", regexp.MustCompile(`^((19|20)\d\d(-\d\d){0,2}){0,1}$`), dobPartialOrEmpty.match},
+	{"fnt/gnt", regexp.MustCompile(`^[A-Z<]*$`), isStdName},
+	{"country", regexp.MustCompile(`[A-Z]{1,10}`), hasCapital},
+}
+
+var patternSamples = []string{
+	"", "1", "1.3.0", "1.3", "1.3.0.1", "10.20.30", "12345", "1x2y3", "1.2.3\n", "1\n2.3", "1€2€3", "a.b.c", " 1.2.3",
+	"1998", "1998-02", "1998-02-26", "1815-08-24", "2099-12-31", "1998-2-26", "19980226", "1998-02-26x",
+	"born 1998-02-26!", "1998-13-45", "2000-00", "20", "199", "1998-", "1998--2", "19\xff8",
+	"MUSTERFRAU<GOESSINGER", "Doe", "DOE JOHN", "<<", "É", "AT", "at", "xKRx", "12", "kR",
+}
+
+func TestSchemaPatternMatchers(t *testing.T) {
+	for _, p := range schemaPatterns {
+		for _, s := range patternSamples {
+			if got, want := p.match(s), p.pattern.MatchString(s); got != want {
+				t.Errorf("%s: match(%q) = %v, the schema's pattern says %v", p.name, s, got, want)
+			}
+		}
+	}
+}
+
+func FuzzSchemaPatternMatchers(f *testing.F) {
+	for _, s := range patternSamples {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range schemaPatterns {
+			if len(s) > 64 && p.name == "ver" {
+				continue // isVersionLike refuses over 64 bytes: no version is that long, and trying every split of one costs
+			}
+			if got, want := p.match(s), p.pattern.MatchString(s); got != want {
+				t.Fatalf("%s: match(%q) = %v, the schema's pattern says %v", p.name, s, got, want)
+			}
+		}
+	})
 }
