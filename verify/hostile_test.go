@@ -2,14 +2,11 @@ package verify_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
-	"munjigi/internal/shareddata"
 	"munjigi/verify"
 )
 
@@ -78,14 +75,8 @@ func FuzzVerify(f *testing.F) {
 		qr, _ := runCase(f, c)
 		f.Add([]byte(qr))
 	}
-	if root := shareddata.Root(); root != "" {
-		files, _ := filepath.Glob(filepath.Join(root, "dgc-testdata", "common", "2DCode", "raw", "*.json"))
-		for _, name := range files {
-			var c struct{ PREFIX string }
-			if b, err := os.ReadFile(name); err == nil && json.Unmarshal(b, &c) == nil {
-				f.Add([]byte(c.PREFIX))
-			}
-		}
+	for _, qr := range verify.DGCQRSeeds() {
+		f.Add([]byte(qr))
 	}
 	v := verify.New(trusting(f, "ec", "rsa"), at(clock))
 	f.Fuzz(func(t *testing.T, payload []byte) {

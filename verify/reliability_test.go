@@ -139,31 +139,45 @@ func printable(s string) bool {
 	return utf8.ValidString(s)
 }
 
-// dgcSeeds returns the COSE messages of the EU DCC test data, to seed the
-// fuzzer with real issuers' encodings, or nothing when the data is absent
-// (the fuzzer still has its own seeds).
-func dgcSeeds() (cose [][]byte) {
+// dgcCaseFields reads one field of every common case of the EU DCC test
+// data, and case 1 of each country, to seed the fuzzers with real issuers'
+// encodings; nothing when the data is absent (each fuzzer has its own seeds).
+func dgcCaseFields(field string) []string {
 	root := shareddata.Root()
 	if root == "" {
 		return nil
 	}
 	files, _ := filepath.Glob(filepath.Join(root, "dgc-testdata", "common", "2DCode", "raw", "*.json"))
 	more, _ := filepath.Glob(filepath.Join(root, "dgc-testdata", "*", "2DCode", "raw", "1.json"))
+	var out []string
 	for _, f := range append(files, more...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
-		var c struct{ COSE string }
+		var c map[string]any
 		if json.Unmarshal(b, &c) != nil {
 			continue
 		}
-		if raw, err := hex.DecodeString(c.COSE); err == nil {
+		if s, ok := c[field].(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dgcSeeds returns the COSE messages of the EU DCC test data.
+func dgcSeeds() (cose [][]byte) {
+	for _, h := range dgcCaseFields("COSE") {
+		if raw, err := hex.DecodeString(h); err == nil {
 			cose = append(cose, raw)
 		}
 	}
 	return cose
 }
+
+// dgcQRSeeds returns the QR texts of the EU DCC test data.
+func dgcQRSeeds() []string { return dgcCaseFields("PREFIX") }
 
 // FuzzCOSE feeds arbitrary bytes to the stages after base45, where the CBOR
 // decoder meets them, seeded with real COSE messages and hostile items.
