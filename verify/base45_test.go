@@ -1,10 +1,10 @@
 package verify
 
 import (
-	"strings"
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 

@@ -98,25 +98,22 @@ func (a *coseAlg) UnmarshalCBOR(b []byte) error {
 // untag strips the tags a DCC may carry: 18, 61(18) or none. Any other tag
 // means another COSE structure, which is not a pass.
 func untag(b []byte) ([]byte, error) {
-	var tags []uint64
-	for len(b) > 0 && b[0]>>5 == 6 {
-		n, size, ok := cborArgument(b)
+	var tags [3]uint64
+	n := 0
+	for ; n < len(tags) && len(b) > 0 && b[0]>>5 == 6; n++ {
+		tag, size, ok := cborArgument(b)
 		if !ok {
 			return nil, fmt.Errorf("%w: truncated tag", errCOSE)
 		}
-		tags = append(tags, n)
-		if len(tags) > 2 {
-			break
-		}
-		b = b[size:]
+		tags[n], b = tag, b[size:]
 	}
 	switch {
-	case len(tags) == 0,
-		len(tags) == 1 && tags[0] == tagCOSESign1,
-		len(tags) == 2 && tags[0] == tagCWT && tags[1] == tagCOSESign1:
+	case n == 0,
+		n == 1 && tags[0] == tagCOSESign1,
+		n == 2 && tags[0] == tagCWT && tags[1] == tagCOSESign1:
 		return b, nil
 	}
-	return nil, fmt.Errorf("%w: tags %v (want 18, 61(18) or none)", errCOSE, tags)
+	return nil, fmt.Errorf("%w: tags %v (want 18, 61(18) or none)", errCOSE, tags[:n])
 }
 
 // cborArgument reads the argument of the CBOR head at b[0].

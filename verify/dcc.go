@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +32,9 @@ type Verifier struct {
 	now   func() time.Time
 }
 
-// New returns a Verifier that trusts t and reads the time from now. now is
-// injected because time decides expiry, and the kiosk's clock may be wrong.
+// New returns a Verifier that trusts t and reads the time from now, which
+// must not be nil. now is injected because time decides expiry, and the
+// kiosk's clock may be wrong.
 func New(t *Trust, now func() time.Time) *Verifier {
 	if t == nil {
 		t = NewTrust()
@@ -45,14 +47,28 @@ func (v *Verifier) Trust() *Trust { return v.trust }
 
 // Verify decides one scanned payload. It never panics and never blocks:
 // every outcome, malformed input included, is a Result.
-func (v *Verifier) Verify(payload []byte) Result {
+func (v *Verifier) Verify(payload []byte) (res Result) {
+	// The libraries below are fuzzed, and so is this package; still, a
+	// panic here would take the door down, so it becomes a manual check.
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Format: res.Format}
+			res.fail(Manual, ReasonInternal, fmt.Sprintf("munjigi could not decide this pass (internal error: %v): check it by hand", p))
+		}
+	}()
 	if bytes.HasPrefix(payload, []byte(PrefixDCC)) {
 		return v.verifyDCC(payload[len(PrefixDCC):])
 	}
-	res := Result{Format: FormatUnknown}
+	res.Format = FormatUnknown
 	res.Checks.Prefix = Failed
 	res.fail(Manual, ReasonUnknownFormat, "not a pass munjigi can read: check it by hand")
 	return res
+}
+
+// plain is an error's message for a person: without the package prefixes
+// that only help a programmer.
+func plain(err error) string {
+	return strings.ReplaceAll(err.Error(), "verify: ", "")
 }
 
 // Buffers and zlib readers are pooled: a zlib reader costs about 40 KB to
@@ -140,7 +156,7 @@ func (v *Verifier) verifyDCC(text []byte) (res Result) {
 	*b45 = raw
 	if err != nil {
 		c.Base45 = Failed
-		res.fail(Fail, ReasonEncoding, "the QR code is damaged or not a pass (base45: "+err.Error()+")")
+		res.fail(Fail, ReasonEncoding, "the QR code is damaged or not a pass ("+plain(err)+")")
 		return res
 	}
 	c.Base45 = Passed
@@ -165,7 +181,7 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 		}
 		if err != nil {
 			c.Zlib = Failed
-			res.fail(Fail, ReasonCompression, "the pass's compressed data is damaged ("+err.Error()+")")
+			res.fail(Fail, ReasonCompression, "the pass's compressed data is damaged ("+plain(err)+")")
 			return
 		}
 		c.Zlib = Passed
@@ -183,13 +199,13 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 	msg, err := parseSign1(coseBytes)
 	if err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the pass is not a signed health certificate ("+err.Error()+")")
+		res.fail(Fail, ReasonStructure, "the pass is not a signed health certificate ("+plain(err)+")")
 		return
 	}
 	var cl claims
 	if err := decMode.Unmarshal(msg.payload, &cl); err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+err.Error()+")")
+		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+plain(err)+")")
 		return
 	}
 	if cl.HCert.V1 == nil {

@@ -634,3 +634,17 @@ func TestConcurrentVerify(t *testing.T) {
 func hash32(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 func hash16(s string) []byte { return hash32(s)[:16] }
 func b64(b []byte) string    { return base64.StdEncoding.EncodeToString(b) }
+
+// TestDefectIsManual: a defect that panics inside a scan (here a Verifier
+// built without its clock) must not take the door down; the visitor gets a
+// manual check and the reason says what happened.
+func TestDefectIsManual(t *testing.T) {
+	qr, err := issuer(t, "ec").Issue(valid(vaccination()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := verify.New(trusting(t, "ec"), nil).Verify([]byte(qr))
+	if res.Verdict != verify.Manual || res.Reason != verify.ReasonInternal || res.Detail == "" {
+		t.Fatalf("got %s %s %q, want manual internal-error", res.Verdict, res.Reason, res.Detail)
+	}
+}

@@ -55,6 +55,7 @@ const (
 	ReasonKeyUsage      Reason = "wrong-key-usage" // the signing key may not sign this kind of pass
 	ReasonContent       Reason = "invalid-content" // the payload breaks the DCC schema
 	ReasonRevoked       Reason = "revoked"
+	ReasonInternal      Reason = "internal-error" // a defect in munjigi; the scan gets a manual check
 )
 
 // Check is the outcome of one step: not reached, passed or failed. It
