@@ -130,6 +130,34 @@ func signed(p demo.Pass) func(testing.TB, *demo.Issuer) demo.Pass {
 	return func(testing.TB, *demo.Issuer) demo.Pass { return p }
 }
 
+// hdr is a COSE header in a case; the value kid stands for the signer's.
+type hdr map[int64]any
+
+const kid = "the signer's kid"
+
+// headers signs a valid vaccination under the given headers. nil leaves a
+// header as the issuer makes it; an empty hdr makes it empty.
+func headers(prot, unprot hdr) func(testing.TB, *demo.Issuer) demo.Pass {
+	fill := func(h hdr, id []byte) map[int64]any {
+		if h == nil {
+			return nil
+		}
+		m := make(map[int64]any, len(h))
+		for k, v := range h {
+			if v == kid {
+				v = id
+			}
+			m[k] = v
+		}
+		return m
+	}
+	return func(_ testing.TB, iss *demo.Issuer) demo.Pass {
+		p := valid(vaccination())
+		p.Protected, p.Unprotected = fill(prot, iss.KID()), fill(unprot, iss.KID())
+		return p
+	}
+}
+
 func coseOf(t testing.TB, iss *demo.Issuer, p demo.Pass) []byte {
 	t.Helper()
 	b, err := iss.COSE(p)
@@ -227,23 +255,9 @@ var pipelineCases = []pipelineCase{
 		}, want: verify.Fail, reason: verify.ReasonStructure},
 
 	// Keys and key ids (HCERT §3.3.1: protected kid first).
-	{name: "kid only in the unprotected header", signer: "ec", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{1: demo.AlgES256}
-		p.Unprotected = map[int64]any{4: iss.KID()}
-		return p
-	}, want: verify.Pass},
-	{name: "wrong protected kid, right unprotected kid", signer: "ec", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{1: demo.AlgES256, 4: []byte("foo")}
-		p.Unprotected = map[int64]any{4: iss.KID()}
-		return p
-	}, want: verify.Manual, reason: verify.ReasonUnknownSigner, checks: "signature:false"},
-	{name: "right protected kid, wrong unprotected kid", signer: "ec", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Unprotected = map[int64]any{4: []byte("12345678")}
-		return p
-	}, want: verify.Pass},
+	{name: "kid only in the unprotected header", signer: "ec", pass: headers(hdr{1: demo.AlgES256}, hdr{4: kid}), want: verify.Pass},
+	{name: "wrong protected kid, right unprotected kid", signer: "ec", pass: headers(hdr{1: demo.AlgES256, 4: []byte("foo")}, hdr{4: kid}), want: verify.Manual, reason: verify.ReasonUnknownSigner, checks: "signature:false"},
+	{name: "right protected kid, wrong unprotected kid", signer: "ec", pass: headers(nil, hdr{4: []byte("12345678")}), want: verify.Pass},
 	{name: "no kid anywhere", signer: "ec", pass: func(testing.TB, *demo.Issuer) demo.Pass {
 		p := valid(vaccination())
 		p.Protected = map[int64]any{1: demo.AlgES256}
@@ -267,44 +281,14 @@ var pipelineCases = []pipelineCase{
 			p.Unprotected = map[int64]any{1: demo.AlgES256}
 			return demo.Encode(coseOf(t, iss, p), true)
 		}, want: verify.Fail, reason: verify.ReasonSignature},
-	{name: "unprotected alg disagreeing with the key", signer: "ec", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{4: iss.KID()}
-		p.Unprotected = map[int64]any{1: demo.AlgPS256}
-		return p
-	}, want: verify.Fail, reason: verify.ReasonAlgorithm},
+	{name: "unprotected alg disagreeing with the key", signer: "ec", pass: headers(hdr{4: kid}, hdr{1: demo.AlgPS256}), want: verify.Fail, reason: verify.ReasonAlgorithm},
 	{name: "unprotected alg agreeing with the key, as some issuers send (dgc-testdata CO20)", signer: "ec",
-		pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-			p := valid(vaccination())
-			p.Protected = map[int64]any{}
-			p.Unprotected = map[int64]any{1: demo.AlgES256, 4: iss.KID()}
-			return p
-		}, want: verify.Pass},
-	{name: "PS256 claimed with an EC key", signer: "ec", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{1: demo.AlgPS256, 4: iss.KID()}
-		return p
-	}, want: verify.Fail, reason: verify.ReasonAlgorithm},
-	{name: "ES256 claimed with an RSA key", signer: "rsa", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{1: demo.AlgES256, 4: iss.KID()}
-		return p
-	}, want: verify.Fail, reason: verify.ReasonAlgorithm},
-	{name: "algorithm named in text", signer: "ec", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{1: "ES256", 4: iss.KID()}
-		return p
-	}, want: verify.Fail, reason: verify.ReasonAlgorithm},
-	{name: "no algorithm at all", signer: "ec", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{4: iss.KID()}
-		return p
-	}, want: verify.Fail, reason: verify.ReasonAlgorithm},
-	{name: "P-384 key under ES256", signer: "p384", pass: func(_ testing.TB, iss *demo.Issuer) demo.Pass {
-		p := valid(vaccination())
-		p.Protected = map[int64]any{1: demo.AlgES256, 4: iss.KID()}
-		return p
-	}, want: verify.Fail, reason: verify.ReasonAlgorithm},
+		pass: headers(hdr{}, hdr{1: demo.AlgES256, 4: kid}), want: verify.Pass},
+	{name: "PS256 claimed with an EC key", signer: "ec", pass: headers(hdr{1: demo.AlgPS256, 4: kid}, nil), want: verify.Fail, reason: verify.ReasonAlgorithm},
+	{name: "ES256 claimed with an RSA key", signer: "rsa", pass: headers(hdr{1: demo.AlgES256, 4: kid}, nil), want: verify.Fail, reason: verify.ReasonAlgorithm},
+	{name: "algorithm named in text", signer: "ec", pass: headers(hdr{1: "ES256", 4: kid}, nil), want: verify.Fail, reason: verify.ReasonAlgorithm},
+	{name: "no algorithm at all", signer: "ec", pass: headers(hdr{4: kid}, nil), want: verify.Fail, reason: verify.ReasonAlgorithm},
+	{name: "P-384 key under ES256", signer: "p384", pass: headers(hdr{1: demo.AlgES256, 4: kid}, nil), want: verify.Fail, reason: verify.ReasonAlgorithm},
 	{name: "RSA-1024 key", signer: "rsa-1024", pass: signed(valid(vaccination())), want: verify.Fail, reason: verify.ReasonAlgorithm},
 	{name: "ECDSA r = 0", signer: "ec", pass: signed(valid(vaccination())),
 		raw: func(t testing.TB, iss *demo.Issuer, p demo.Pass) string {
