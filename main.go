@@ -11,9 +11,9 @@
 //
 // Usage:
 //
-//	munjigi verify [--trust FILE]... [--at TIME] [PAYLOAD...]
-//	munjigi verify --demo
+//	munjigi demo [--json]
 //	munjigi demo trust|passes
+//	munjigi verify [--trust FILE]... [--at TIME] [--demo] [PAYLOAD...]
 //
 // See README.md for each command.
 package main
@@ -41,12 +41,12 @@ func main() {
 const usage = `munjigi: the door kiosk for pass QR codes
 
 Usage:
-  munjigi verify [--trust FILE]... [--at TIME] [PAYLOAD...]
-                         verify each payload (or each line of stdin) offline;
-                         one JSON line per payload
-  munjigi verify --demo  verify the built-in demo passes against the demo signer
+  munjigi demo [--json]  decide the built-in demo passes, as the door would
   munjigi demo trust     print the demo trust list
   munjigi demo passes    print the demo passes, one per line
+  munjigi verify [--trust FILE]... [--at TIME] [--demo] [PAYLOAD...]
+                         verify each payload (or each line of stdin) offline;
+                         one JSON line per payload
 
 Run 'munjigi COMMAND -h' for a command's flags.
 `

@@ -195,10 +195,10 @@ func trustFile(t *testing.T) string {
 	return path
 }
 
-func TestVerifyDemo(t *testing.T) {
+func TestDemoJSON(t *testing.T) {
 	t.Parallel()
 	want := samples(t)
-	o := munjigi(t, nil, "verify", "--demo")
+	o := munjigi(t, nil, "demo", "--json")
 	if o.code != 0 {
 		t.Fatalf("exit status %d, want 0\nstderr:\n%s", o.code, o.stderr)
 	}
@@ -206,11 +206,59 @@ func TestVerifyDemo(t *testing.T) {
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want one per demo pass (%d):\n%s", len(lines), len(want), o.stdout)
 	}
-	// Exit 0 from --demo claims each pass got the verdict it was made for;
+	// Exit 0 from the demo claims each pass got the verdict it was made for;
 	// hold the JSON to that claim too, so the exit status cannot lie.
 	for i, s := range want {
 		if got := lines[i].Verdict; got != string(s.Want) {
 			t.Errorf("line %d (%s): verdict %q, want %q", i+1, s.Label, got, s.Want)
+		}
+	}
+}
+
+// TestDemoTable is README's first command: a person reads one line per demo
+// pass, with the verdict as a word and a symbol, and a closing line.
+func TestDemoTable(t *testing.T) {
+	t.Parallel()
+	want := samples(t)
+	o := munjigi(t, nil, "demo")
+	if o.code != 0 {
+		t.Fatalf("exit status %d, want 0\nstderr:\n%s", o.code, o.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(string(o.stdout)), "\n")
+	if len(lines) != len(want)+2 { // the passes, a blank line, the summary
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want)+2, o.stdout)
+	}
+	marks := map[string]string{"pass": "✓ pass", "fail": "✗ fail", "manual": "! manual"}
+	for i, s := range want {
+		if !strings.HasPrefix(lines[i], marks[string(s.Want)]) || !strings.Contains(lines[i], s.Label) {
+			t.Errorf("line %d = %q, want %q and %q", i+1, lines[i], marks[string(s.Want)], s.Label)
+		}
+	}
+	if !strings.Contains(string(o.stdout), "홍*동 (1985)") {
+		t.Errorf("the table does not show the masked holder:\n%s", o.stdout)
+	}
+}
+
+// TestVerifyDemoTrust: --demo adds the demo signer to what verify trusts and
+// changes nothing else: payloads still come from stdin.
+func TestVerifyDemoTrust(t *testing.T) {
+	t.Parallel()
+	want := samples(t)
+	var in bytes.Buffer
+	for _, s := range want {
+		in.WriteString(s.Payload + "\n")
+	}
+	o := munjigi(t, in.Bytes(), "verify", "--demo")
+	if o.code != 1 {
+		t.Fatalf("exit status %d, want 1 (the demo set has failing passes)\nstderr:\n%s", o.code, o.stderr)
+	}
+	lines := decodeLines(t, o.stdout)
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines for %d payloads", len(lines), len(want))
+	}
+	for i, s := range want {
+		if lines[i].Verdict != string(s.Want) {
+			t.Errorf("line %d (%s): verdict %q, want %q", i+1, s.Label, lines[i].Verdict, s.Want)
 		}
 	}
 }
@@ -321,8 +369,8 @@ func TestUsageErrors(t *testing.T) {
 		{"trust without value", []string{"verify", "--trust"}, "-trust"},
 		{"unknown subcommand", []string{"frobnicate"}, "frobnicate"},
 		{"no subcommand", nil, "Usage"},
-		{"demo without what", []string{"demo"}, "Usage"},
 		{"demo unknown what", []string{"demo", "keys"}, "Usage"},
+		{"demo unknown flag", []string{"demo", "--table"}, "-table"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -588,7 +636,7 @@ func TestVerifyMasksHolder(t *testing.T) {
 		args []string
 	}{
 		{"payload argument", []string{"verify", "--trust", trust, payload}},
-		{"demo set", []string{"verify", "--demo"}},
+		{"demo set", []string{"demo", "--json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
