@@ -174,11 +174,6 @@ func TestDGCConformance(t *testing.T) {
 	t.Logf("%d cases, %d flags judged, %d excused as known upstream errors", len(files), judged, excused)
 }
 
-func (c Check) String() string {
-	b, _ := c.MarshalJSON()
-	return string(b)
-}
-
 // decodeMatches is the DECODE step: the COSE and CWT decoded, and the hcert
 // equals the case's JSON. The JSON is compared as data, order-insensitive.
 func decodeMatches(t *testing.T, res Result, c dgcCase) Check {

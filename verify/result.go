@@ -75,6 +75,12 @@ func checkOf(ok bool) Check {
 	return Failed
 }
 
+// String is the check as JSON spells it: true, false or null.
+func (c Check) String() string {
+	b, _ := c.MarshalJSON()
+	return string(b)
+}
+
 // MarshalJSON implements json.Marshaler.
 func (c Check) MarshalJSON() ([]byte, error) {
 	switch c {
