@@ -2,6 +2,7 @@ package certlogic
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,9 +54,8 @@ func ParseDateTime(s string) (time.Time, error) {
 	return t.Add(-time.Duration(offset) * time.Second), nil
 }
 
-// parseOffset reads a zone: "" or "Z" (UTC), or a sign, one or two hour
-// digits, an optional colon and optional two minute digits. It returns the
-// offset in seconds east of UTC.
+// parseOffset reads a zone: "" or "Z" (UTC), or a sign and then h, hh,
+// hmm, hhmm, h:mm or hh:mm. It returns the offset in seconds east of UTC.
 func parseOffset(z string) (int, bool) {
 	if z == "" || z == "Z" {
 		return 0, true
@@ -67,30 +67,27 @@ func parseOffset(z string) (int, bool) {
 	if z[0] == '-' {
 		sign = -1
 	}
-	z = z[1:]
-	n := 0
-	for n < len(z) && n < 2 && isDigit(z[n]) {
-		n++
+	h, m := z[1:], ""
+	if before, after, colon := strings.Cut(h, ":"); colon {
+		h, m = before, after
+		if len(m) != 2 {
+			return 0, false
+		}
+	} else if len(h) > 2 {
+		// Three or four digits: the last two are the minutes.
+		h, m = h[:len(h)-2], h[len(h)-2:]
 	}
-	if n == 0 {
+	hours, ok := digits(h)
+	if !ok || len(h) > 2 {
 		return 0, false
 	}
-	h, _ := strconv.Atoi(z[:n])
-	z = z[n:]
-	if len(z) > 0 && z[0] == ':' {
-		z = z[1:]
-		if len(z) == 0 {
+	minutes := 0
+	if m != "" {
+		if minutes, ok = digits(m); !ok || minutes > 59 {
 			return 0, false
 		}
 	}
-	m := 0
-	if z != "" {
-		var ok bool
-		if m, ok = digits(z); !ok || len(z) != 2 || m > 59 {
-			return 0, false
-		}
-	}
-	return sign * (h*3600 + m*60), true
+	return sign * (hours*3600 + minutes*60), true
 }
 
 // DateOfBirth is dccDateOfBirth: the last instant-at-midnight consistent
