@@ -56,6 +56,9 @@ const (
 	ReasonContent       Reason = "invalid-content" // the payload breaks the DCC schema
 	ReasonRevoked       Reason = "revoked"
 	ReasonInternal      Reason = "internal-error" // a defect in munjigi; the scan gets a manual check
+	ReasonRuleFailed    Reason = "rule-failed"    // a genuine pass that the venue's rules do not accept
+	ReasonRuleManual    Reason = "rule-manual"    // the venue's rules send the visitor to a manual check
+	ReasonRuleError     Reason = "rule-error"     // a venue rule could not be evaluated on this pass
 )
 
 // Check is the outcome of one step: not reached, passed or failed. It
@@ -146,6 +149,13 @@ type Result struct {
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 	Holder    Holder    `json:"holder,omitzero"`
 
+	// Policy is the rule profile applied, Rules the rules the pass did not
+	// meet, and Check the manual check the rules ask for (such as
+	// "solo-diner" or "exemption"), when they ask for one.
+	Policy string        `json:"policy,omitempty"`
+	Rules  []RuleOutcome `json:"rules,omitempty"`
+	Check  string        `json:"check,omitempty"`
+
 	// PassID identifies the certificate (the DCC's UVCI) for re-use checks
 	// and the entry log's keyed hash. It is personal data: never show or
 	// store it as is.
@@ -162,6 +172,13 @@ func (r *Result) fail(v Verdict, reason Reason, detail string) {
 		return
 	}
 	r.Verdict, r.Reason, r.Detail = v, reason, detail
+}
+
+// RuleOutcome is a venue rule that a pass did not simply meet.
+type RuleOutcome struct {
+	ID          string `json:"id"`
+	Outcome     string `json:"outcome"` // "failed", "error", or "excused" by a manual-check rule
+	Description string `json:"description"`
 }
 
 // TooLarge is the Result for input longer than any pass, refused before it
