@@ -9,6 +9,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"munjigi/demo"
+	"munjigi/policy"
 	"munjigi/verify"
 )
 
@@ -67,12 +68,19 @@ func runDemo(now time.Time, asJSON bool, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	v := verify.New(demo.Trust(now), func() time.Time { return now })
+	profile, err := policy.Builtin(demo.Profile)
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	door := policy.NewDecider(profile, policy.Options{Location: seoul(), Country: "KR", VenueType: demo.VenueType,
+		ValueSets: policy.BuiltinValueSets(), Lang: "en"})
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	wrong := 0
 	for _, s := range samples {
-		r := v.Verify([]byte(s.Payload))
-		if r.Verdict != s.Want {
+		r := door.Decide(v.Verify([]byte(s.Payload)), now)
+		if r.Verdict != s.Door {
 			wrong++
 		}
 		if asJSON {
@@ -87,14 +95,23 @@ func runDemo(now time.Time, asJSON bool, stdout, stderr io.Writer) int {
 			holder += fmt.Sprintf(" (%d)", r.Holder.BirthYear)
 		}
 		// Hangul takes two cells: pad by display width, not by runes.
-		fmt.Fprintf(stdout, "%s  %-28s  %s  %s\n", verdictMark[r.Verdict], s.Label, runewidth.FillRight(holder, 18), r.Detail)
+		fmt.Fprintf(stdout, "%s  %-30s  %s  %s\n", verdictMark[r.Verdict], s.Label, runewidth.FillRight(holder, 18), r.Detail)
 	}
 	if wrong > 0 {
 		fmt.Fprintf(stderr, "munjigi demo: %d of %d demo passes got the wrong verdict\n", wrong, len(samples))
 		return exitNotPass
 	}
 	if !asJSON {
-		fmt.Fprintf(stdout, "\nEach of the %d demo passes got the verdict it was made for.\n", len(samples))
+		fmt.Fprintf(stdout, "\nEach of the %d demo passes got the verdict it was made for, at a restaurant under %s.\n", len(samples), demo.Profile)
 	}
 	return exitOK
+}
+
+// seoul is the demo door's time zone.
+func seoul() *time.Location {
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		return time.FixedZone("KST", 9*60*60)
+	}
+	return loc
 }

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"munjigi/demo"
+	"munjigi/policy"
 	"munjigi/verify"
 )
 
@@ -24,12 +26,19 @@ func cmdVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&trustFiles, "trust", "trust `FILE`: a munjigi trust list (JSON), or PEM or DER certificates; repeat to add more")
 	at := fs.String("at", "", "decide as at `TIME` (RFC 3339, e.g. 2021-06-01T12:00:00+09:00) instead of now")
 	useDemo := fs.Bool("demo", false, "trust the demo signer too (its key is public: for trying things out)")
+	configPath := fs.String("config", "", "read settings from `FILE` (see config.yaml)")
+	profile := fs.String("policy", "", "apply the venue rules of profile `NAME` ('munjigi rules list' shows them); without it, only the pass itself is judged")
+	venue := fs.String("venue", "", "the venue `TYPE` the rules see: restaurant, cafe, gym, ... (config venue.type)")
+	lang := fs.String("lang", "", "the `LANGUAGE` of the rules' reasons: ko or en (config language)")
+	rulesDir := fs.String("rules", "", "add the venue's own rule files from `DIR` (config policy.rules)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: munjigi verify [--trust FILE]... [--at TIME] [--demo] [PAYLOAD...]
+		fmt.Fprint(stderr, `Usage: munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
 
 Verifies each PAYLOAD, or each line of standard input when none is given, and
-prints one JSON object per payload on its own line. Exit status: 0 when every
-payload passed, 1 when any did not, 2 for a usage error.
+prints one JSON object per payload on its own line. With --policy, a pass
+that verifies is also judged by the venue's rules, and the rules it did not
+meet are listed. Exit status: 0 when every payload passed, 1 when any did
+not, 2 for a usage error.
 
 `)
 		fs.PrintDefaults()
@@ -37,27 +46,48 @@ payload passed, 1 when any did not, 2 for a usage error.
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	usageErr := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "munjigi verify: "+format+"\n", args...)
+		return exitUsage
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	// Flags win over the configuration.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "policy":
+			cfg.Policy.Profile = *profile
+		case "venue":
+			cfg.Venue.Type = *venue
+		case "lang":
+			cfg.Language = *lang
+		case "rules":
+			cfg.Policy.Rules = *rulesDir
+		}
+	})
+	if err := cfg.check(); err != nil {
+		return usageErr("%v", err)
+	}
 
 	now := time.Now
 	if *at != "" {
 		t, err := verify.ParseTime(*at)
 		if err != nil {
-			fmt.Fprintf(stderr, "munjigi verify: --at: %v\n", err)
-			return exitUsage
+			return usageErr("--at: %v", err)
 		}
 		now = func() time.Time { return t }
 	}
 	trust := verify.NewTrust()
-	for _, f := range trustFiles {
+	for _, f := range append(cfg.Trust.Files, trustFiles...) {
 		if err := trust.AddFile(f); err != nil {
-			fmt.Fprintf(stderr, "munjigi verify: --trust: %v\n", err)
-			return exitUsage
+			return usageErr("trust: %v", err)
 		}
 	}
 	if *useDemo {
 		if err := trust.AddList(demo.TrustList(now())); err != nil {
-			fmt.Fprintf(stderr, "munjigi verify: demo trust list: %v\n", err)
-			return exitUsage
+			return usageErr("demo trust list: %v", err)
 		}
 	}
 	for _, w := range trust.Warnings() {
@@ -65,6 +95,12 @@ payload passed, 1 when any did not, 2 for a usage error.
 	}
 	if trust.Signers() == 0 {
 		fmt.Fprintln(stderr, "munjigi verify: no trusted signers (--trust FILE or --demo): signed passes will need a manual check")
+	}
+	var decider *policy.Decider
+	if *profile != "" {
+		if decider, err = cfg.decider(); err != nil {
+			return usageErr("--policy: %v", err)
+		}
 	}
 	v := verify.New(trust, now)
 
@@ -75,10 +111,12 @@ payload passed, 1 when any did not, 2 for a usage error.
 	allPass := true
 	decide := func(payload []byte) error {
 		r := v.Verify(payload)
+		if decider != nil {
+			r = decider.Decide(r, now())
+		}
 		allPass = allPass && r.Verdict == verify.Pass
 		return emit(r)
 	}
-	var err error
 	if fs.NArg() > 0 {
 		for _, p := range fs.Args() {
 			if err = decide([]byte(p)); err != nil {

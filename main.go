@@ -13,7 +13,8 @@
 //
 //	munjigi demo [--json]
 //	munjigi demo trust|passes
-//	munjigi verify [--trust FILE]... [--at TIME] [--demo] [PAYLOAD...]
+//	munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
+//	munjigi rules list|test PATH...
 //
 // See README.md for each command.
 package main
@@ -44,9 +45,12 @@ Usage:
   munjigi demo [--json]  decide the built-in demo passes, as the door would
   munjigi demo trust     print the demo trust list
   munjigi demo passes    print the demo passes, one per line
-  munjigi verify [--trust FILE]... [--at TIME] [--demo] [PAYLOAD...]
+  munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
                          verify each payload (or each line of stdin) offline;
                          one JSON line per payload
+  munjigi rules list     the venue rule profiles munjigi ships
+  munjigi rules test PATH...
+                         run rule tests (business-rules layout, CertLogic suites)
 
 Run 'munjigi COMMAND -h' for a command's flags.
 `
@@ -63,6 +67,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdVerify(args[1:], stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(args[1:], stdout, stderr)
+	case "rules":
+		return cmdRules(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -209,8 +209,8 @@ func TestDemoJSON(t *testing.T) {
 	// Exit 0 from the demo claims each pass got the verdict it was made for;
 	// hold the JSON to that claim too, so the exit status cannot lie.
 	for i, s := range want {
-		if got := lines[i].Verdict; got != string(s.Want) {
-			t.Errorf("line %d (%s): verdict %q, want %q", i+1, s.Label, got, s.Want)
+		if got := lines[i].Verdict; got != string(s.Door) {
+			t.Errorf("line %d (%s): verdict %q, want %q", i+1, s.Label, got, s.Door)
 		}
 	}
 }
@@ -230,8 +230,8 @@ func TestDemoTable(t *testing.T) {
 	}
 	marks := map[string]string{"pass": "✓ pass", "fail": "✗ fail", "manual": "! manual"}
 	for i, s := range want {
-		if !strings.HasPrefix(lines[i], marks[string(s.Want)]) || !strings.Contains(lines[i], s.Label) {
-			t.Errorf("line %d = %q, want %q and %q", i+1, lines[i], marks[string(s.Want)], s.Label)
+		if !strings.HasPrefix(lines[i], marks[string(s.Door)]) || !strings.Contains(lines[i], s.Label) {
+			t.Errorf("line %d = %q, want %q and %q", i+1, lines[i], marks[string(s.Door)], s.Label)
 		}
 	}
 	if !strings.Contains(string(o.stdout), "홍*동 (1985)") {
@@ -257,8 +257,8 @@ func TestVerifyDemoTrust(t *testing.T) {
 		t.Fatalf("%d lines for %d payloads", len(lines), len(want))
 	}
 	for i, s := range want {
-		if lines[i].Verdict != string(s.Want) {
-			t.Errorf("line %d (%s): verdict %q, want %q", i+1, s.Label, lines[i].Verdict, s.Want)
+		if lines[i].Verdict != string(s.Verify) {
+			t.Errorf("line %d (%s): verdict %q, want %q", i+1, s.Label, lines[i].Verdict, s.Verify)
 		}
 	}
 }
@@ -300,7 +300,7 @@ func TestVerifyRoundTripThroughFiles(t *testing.T) {
 	var got, wantV []string
 	for i := range lines {
 		got = append(got, lines[i].Verdict)
-		wantV = append(wantV, string(want[i].Want))
+		wantV = append(wantV, string(want[i].Verify))
 	}
 	if !slices.Equal(got, wantV) {
 		for i := range want {
@@ -346,6 +346,10 @@ func TestUsageErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.json")
+	badConfig := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(badConfig, []byte("venue:\n  colour: red\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	good := trustFile(t)
 	// A valid pass on stdin: a command that shrugged the error off and went
 	// on would print a verdict line, which the empty-stdout check catches.
@@ -364,13 +368,20 @@ func TestUsageErrors(t *testing.T) {
 		{"trust missing file", []string{"verify", "--trust", missing}, "missing.json"},
 		{"trust malformed JSON", []string{"verify", "--trust", malformed}, "malformed.json"},
 		{"trust empty file", []string{"verify", "--trust", empty}, "empty"},
-		{"trust directory", []string{"verify", "--trust", dir}, "--trust"},
+		{"trust directory", []string{"verify", "--trust", dir}, "is a directory"},
 		{"trust good then missing", []string{"verify", "--trust", good, "--trust", missing}, "missing.json"},
 		{"trust without value", []string{"verify", "--trust"}, "-trust"},
 		{"unknown subcommand", []string{"frobnicate"}, "frobnicate"},
 		{"no subcommand", nil, "Usage"},
 		{"demo unknown what", []string{"demo", "keys"}, "Usage"},
 		{"demo unknown flag", []string{"demo", "--table"}, "-table"},
+		{"policy unknown", []string{"verify", "--policy", "eu-5g"}, "kr-2021-vaccine-pass"},
+		{"config missing", []string{"verify", "--config", missing}, "no such file"},
+		{"config unknown key", []string{"verify", "--config", badConfig}, "venue.colour"},
+		{"config bad language", []string{"verify", "--lang", "fr"}, "ko, en"},
+		{"rules without action", []string{"rules"}, "Usage"},
+		{"rules test without path", []string{"rules", "test"}, "PATH"},
+		{"rules test missing path", []string{"rules", "test", missing}, "missing.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -692,4 +703,124 @@ func controlString(v any) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// TestVerifyPolicy: --policy judges genuine passes by the venue's rules and
+// says which rules a pass did not meet; the demo door is a restaurant under
+// the Korean profile.
+func TestVerifyPolicy(t *testing.T) {
+	t.Parallel()
+	want := samples(t)
+	var in bytes.Buffer
+	for _, s := range want {
+		in.WriteString(s.Payload + "\n")
+	}
+	o := munjigi(t, in.Bytes(), "verify", "--demo", "--policy", demo.Profile, "--venue", demo.VenueType, "--lang", "en")
+	if o.code != 1 {
+		t.Fatalf("exit status %d, want 1\nstderr:\n%s", o.code, o.stderr)
+	}
+	var results []struct {
+		Verdict string `json:"verdict"`
+		Policy  string `json:"policy"`
+		Check   string `json:"check"`
+		Rules   []struct {
+			ID, Outcome, Description string
+		} `json:"rules"`
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(o.stdout), []byte("\n")) {
+		var r struct {
+			Verdict string                                      `json:"verdict"`
+			Policy  string                                      `json:"policy"`
+			Check   string                                      `json:"check"`
+			Rules   []struct{ ID, Outcome, Description string } `json:"rules"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		results = append(results, r)
+	}
+	if len(results) != len(want) {
+		t.Fatalf("%d results for %d passes", len(results), len(want))
+	}
+	for i, s := range want {
+		r := results[i]
+		if r.Verdict != string(s.Door) {
+			t.Errorf("%s: verdict %s, want %s", s.Label, r.Verdict, s.Door)
+		}
+		// Only a pass verify accepted is judged by the rules.
+		if judged := s.Verify == "pass"; judged != (r.Policy == demo.Profile) {
+			t.Errorf("%s: policy %q", s.Label, r.Policy)
+		}
+		if r.Verdict != "pass" && r.Policy != "" && len(r.Rules) == 0 {
+			t.Errorf("%s: refused by the rules without naming one", s.Label)
+		}
+	}
+	first := results[indexOf(t, want, "first dose only")]
+	if first.Check != "solo-diner" || first.Rules[0].ID != "VR-KR-0002" || first.Rules[0].Outcome != "excused" {
+		t.Errorf("first dose at a restaurant: %+v", first)
+	}
+}
+
+func indexOf(t *testing.T, all []demo.Sample, label string) int {
+	t.Helper()
+	for i, s := range all {
+		if s.Label == label {
+			return i
+		}
+	}
+	t.Fatalf("no demo pass labelled %q", label)
+	return -1
+}
+
+// TestRulesTest: rule writers run their tests; a failure is named and the
+// run ends with the count and a failing exit status.
+func TestRulesTest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rule := `{"Identifier": "VR-XX-0001", "Type": "Acceptance", "CertificateType": "Vaccination",
+		"Description": [{"lang": "en", "desc": "Two doses at least."}],
+		"ValidFrom": "2021-01-01T00:00:00Z", "ValidTo": "2030-01-01T00:00:00Z",
+		"Logic": {"if": [{"var": "payload.v.0"}, {">=": [{"var": "payload.v.0.dn"}, 2]}, true]}}`
+	tests := map[string]string{
+		"test001.json": `{"name": "two doses", "payload": {"v": [{"dn": 2}]}, "external": {}, "expected": true}`,
+		"test002.json": `{"name": "one dose", "payload": {"v": [{"dn": 1}]}, "external": {}, "expected": false}`,
+		"test003.json": `{"name": "wrongly expects a pass", "payload": {"v": [{"dn": 1}]}, "external": {}, "expected": true}`,
+	}
+	ruleDir := filepath.Join(dir, "VR-XX-0001")
+	if err := os.MkdirAll(filepath.Join(ruleDir, "tests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ruleDir, "rule.json"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range tests {
+		if err := os.WriteFile(filepath.Join(ruleDir, "tests", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := munjigi(t, nil, "rules", "test", dir)
+	lines := strings.Split(strings.TrimSpace(string(o.stdout)), "\n")
+	if o.code != 1 || lines[len(lines)-1] != "2 passed, 1 failed" {
+		t.Fatalf("exit %d, output:\n%s", o.code, o.stdout)
+	}
+	if !strings.Contains(string(o.stdout), "test003.json (wrongly expects a pass)") {
+		t.Errorf("the failure is not named:\n%s", o.stdout)
+	}
+	os.Remove(filepath.Join(ruleDir, "tests", "test003.json"))
+	if o := munjigi(t, nil, "rules", "test", ruleDir); o.code != 0 || !strings.HasSuffix(strings.TrimSpace(string(o.stdout)), "2 passed, 0 failed") {
+		t.Errorf("exit %d, output:\n%s", o.code, o.stdout)
+	}
+}
+
+func TestRulesList(t *testing.T) {
+	t.Parallel()
+	o := munjigi(t, nil, "rules", "list", "--lang", "ko")
+	if o.code != 0 {
+		t.Fatalf("exit %d: %s", o.code, o.stderr)
+	}
+	for _, name := range []string{"kr-2021-vaccine-pass (default)", "eu-3g", "eu-2g", "eu-2g-plus", "booster-only", "test-only", "기본접종"} {
+		if !strings.Contains(string(o.stdout), name) {
+			t.Errorf("rules list lacks %q", name)
+		}
+	}
 }

@@ -82,11 +82,18 @@ func Trust(now time.Time) *verify.Trust {
 	return t
 }
 
-// Sample is one demo pass and what the door should make of it.
+// The demo door: a restaurant in Seoul under the Korean vaccine pass.
+const (
+	Profile   = "kr-2021-vaccine-pass"
+	VenueType = "restaurant"
+)
+
+// Sample is one demo pass and what should be made of it.
 type Sample struct {
 	Label   string         // what the pass is, for a person
 	Payload string         // the QR text
-	Want    verify.Verdict // what a correct door decides
+	Verify  verify.Verdict // what verify alone decides: is the pass genuine and valid
+	Door    verify.Verdict // what the demo door decides, with its venue rules
 }
 
 // Passes signs the demo passes, dated relative to now so they are always
@@ -120,7 +127,8 @@ func Passes(now time.Time) ([]Sample, error) {
 		exp    time.Time
 		signer *Issuer
 		tamper bool
-		want   verify.Verdict
+		want   verify.Verdict // verify's verdict; the door's is the same unless door is set
+		door   verify.Verdict
 	}
 	stranger, err := GenerateIssuer(IssuerOptions{Country: "XX"})
 	if err != nil {
@@ -128,35 +136,48 @@ func Passes(now time.Time) ([]Sample, error) {
 	}
 	specs := []spec{
 		{"vaccinated, 2 of 2 doses", with(person("홍", "길동", "HONG", "GILDONG", "1985-03-01"), "v", vacc(2, 40*day, "0001#A")),
-			now.Add(-40 * day), now.Add(320 * day), iss, false, verify.Pass},
+			now.Add(-40 * day), now.Add(320 * day), iss, false, verify.Pass, ""},
 		{"vaccinated, booster", with(person("Doe", "John", "DOE", "JOHN", "1970-11-30"), "v", func() map[string]any {
 			v := vacc(3, 10*day, "0002#B")
 			v["sd"] = 3
 			return v
-		}()), now.Add(-10 * day), now.Add(355 * day), iss, false, verify.Pass},
+		}()), now.Add(-10 * day), now.Add(355 * day), iss, false, verify.Pass, ""},
 		{"negative PCR test", with(person("김", "민지", "KIM", "MINJI", "2001-07"), "t", map[string]any{
 			"tg": "840539006", "tt": "LP6464-4", "nm": "Demo PCR", "sc": now.Add(-6 * time.Hour).UTC().Format(time.RFC3339),
 			"tr": "260415000", "tc": "Demo testing centre", "co": "KR", "is": "munjigi demo issuer",
 			"ci": "URN:UVCI:01:KR:MUNJIGI/DEMO/0003#C",
-		}), now.Add(-5 * time.Hour), now.Add(67 * time.Hour), iss, false, verify.Pass},
+		}), now.Add(-5 * time.Hour), now.Add(67 * time.Hour), iss, false, verify.Pass, ""},
 		{"recovered", with(person("Rossi", "Maria", "ROSSI", "MARIA", "1990"), "r", map[string]any{
 			"tg": "840539006", "fr": date(-30 * day), "co": "KR", "is": "munjigi demo issuer",
 			"df": date(-19 * day), "du": date(150 * day), "ci": "URN:UVCI:01:KR:MUNJIGI/DEMO/0004#D",
-		}), now.Add(-19 * day), now.Add(150 * day), iss, false, verify.Pass},
+		}), now.Add(-19 * day), now.Add(150 * day), iss, false, verify.Pass, ""},
 		{"expired certificate", with(person("박", "서준", "PARK", "SEOJUN", "1979-12-24"), "v", vacc(2, 400*day, "0005#E")),
-			now.Add(-400 * day), now.Add(-35 * day), iss, false, verify.Fail},
+			now.Add(-400 * day), now.Add(-35 * day), iss, false, verify.Fail, ""},
 		{"revoked certificate", with(person("이", "하늘", "LEE", "HANEUL", "1995-05-05"), "v", func() map[string]any {
 			v := vacc(2, 50*day, "")
 			v["ci"] = revokedUVCI
 			return v
-		}()), now.Add(-50 * day), now.Add(310 * day), iss, false, verify.Fail},
+		}()), now.Add(-50 * day), now.Add(310 * day), iss, false, verify.Fail, ""},
 		{"altered after signing", with(person("최", "유나", "CHOI", "YUNA", "1988-08-08"), "v", vacc(1, 20*day, "0007#G")),
-			now.Add(-20 * day), now.Add(340 * day), iss, true, verify.Fail},
+			now.Add(-20 * day), now.Add(340 * day), iss, true, verify.Fail, ""},
 		{"signed by an unknown issuer", with(person("Smith", "Alex", "SMITH", "ALEX", "1982-02-02"), "v", vacc(2, 60*day, "0008#H")),
-			now.Add(-60 * day), now.Add(300 * day), stranger, false, verify.Manual},
+			now.Add(-60 * day), now.Add(300 * day), stranger, false, verify.Manual, ""},
+		// Genuine passes that the venue's rules judge.
+		{"primary series, 200 days ago", with(person("정", "민수", "JUNG", "MINSU", "1975-10-10"), "v", vacc(2, 200*day, "0009#J")),
+			now.Add(-200 * day), now.Add(160 * day), iss, false, verify.Pass, verify.Manual},
+		{"first dose only", with(person("Garcia", "Lucia", "GARCIA", "LUCIA", "1999-09-09"), "v", vacc(1, 30*day, "0010#K")),
+			now.Add(-30 * day), now.Add(330 * day), iss, false, verify.Pass, verify.Manual},
+		{"positive PCR test", with(person("한", "지우", "HAN", "JIWOO", "1992-12-12"), "t", map[string]any{
+			"tg": "840539006", "tt": "LP6464-4", "nm": "Demo PCR", "sc": now.Add(-8 * time.Hour).UTC().Format(time.RFC3339),
+			"tr": "260373001", "tc": "Demo testing centre", "co": "KR", "is": "munjigi demo issuer",
+			"ci": "URN:UVCI:01:KR:MUNJIGI/DEMO/0011#L",
+		}), now.Add(-7 * time.Hour), now.Add(65 * time.Hour), iss, false, verify.Pass, verify.Fail},
 	}
 	out := make([]Sample, 0, len(specs)+1)
 	for _, s := range specs {
+		if s.door == "" {
+			s.door = s.want
+		}
 		p := Pass{HCert: s.hcert, IssuedAt: s.iat, ExpiresAt: s.exp}
 		if s.tamper {
 			// Sign one dose, then claim the series complete: what a forger
@@ -169,16 +190,16 @@ func Passes(now time.Time) ([]Sample, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Sample{s.label, Encode(tampered, true), s.want})
+			out = append(out, Sample{s.label, Encode(tampered, true), s.want, s.door})
 			continue
 		}
 		qr, err := s.signer.Issue(p)
 		if err != nil {
 			return nil, fmt.Errorf("demo: %s: %w", s.label, err)
 		}
-		out = append(out, Sample{s.label, qr, s.want})
+		out = append(out, Sample{s.label, qr, s.want, s.door})
 	}
-	out = append(out, Sample{"not a pass (a menu link)", "https://example.com/menu", verify.Manual})
+	out = append(out, Sample{"not a pass (a menu link)", "https://example.com/menu", verify.Manual, verify.Manual})
 	return out, nil
 }
 

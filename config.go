@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	_ "time/tzdata" // a kiosk image may have no zone database; the venue's zone decides local days
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+
+	"munjigi/policy"
+)
+
+// config is munjigi's configuration: defaults, then config.yaml, then
+// MUNJIGI_* environment variables, then flags, each overriding the last.
+// Only main reads it (through viper); packages get plain values.
+type config struct {
+	Venue struct {
+		Name     string `mapstructure:"name"`
+		Type     string `mapstructure:"type"`
+		Country  string `mapstructure:"country"`
+		Timezone string `mapstructure:"timezone"`
+	} `mapstructure:"venue"`
+	Language string `mapstructure:"language"`
+	Policy   struct {
+		Profile   string   `mapstructure:"profile"`
+		Rules     string   `mapstructure:"rules"`
+		ValueSets []string `mapstructure:"value_sets"`
+	} `mapstructure:"policy"`
+	Trust struct {
+		Files []string `mapstructure:"files"`
+	} `mapstructure:"trust"`
+
+	location *time.Location
+}
+
+// configDefaults are every key and its default; config.yaml documents them.
+var configDefaults = map[string]any{
+	"venue.name":        "",
+	"venue.type":        "restaurant",
+	"venue.country":     "KR",
+	"venue.timezone":    "Asia/Seoul",
+	"language":          "ko",
+	"policy.profile":    policy.DefaultProfile,
+	"policy.rules":      "",
+	"policy.value_sets": []string{},
+	"trust.files":       []string{},
+}
+
+var languages = []string{"ko", "en"}
+
+// loadConfig reads the configuration. path may be empty: defaults and the
+// environment only. Unknown keys and impossible values are errors that name
+// the key and say what is allowed.
+func loadConfig(path string) (*config, error) {
+	v := viper.New()
+	for k, d := range configDefaults {
+		v.SetDefault(k, d)
+	}
+	v.SetEnvPrefix("MUNJIGI")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			var notFound viper.ConfigFileNotFoundError
+			if errors.As(err, &notFound) || os.IsNotExist(err) {
+				return nil, fmt.Errorf("config %s: no such file", path)
+			}
+			return nil, fmt.Errorf("config %s: %v", path, err)
+		}
+		var unknown []string
+		for _, k := range v.AllKeys() {
+			if _, ok := configDefaults[k]; !ok {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			return nil, fmt.Errorf("config %s: unknown key %s (known keys are listed in config.yaml)", path, strings.Join(unknown, ", "))
+		}
+	}
+	var c config
+	// Strict types: "7" where a list of files belongs is a mistake to name,
+	// not a file called 7. (Lists from the environment still split on
+	// commas: viper's decode hook does that before types are checked.)
+	strict := func(dc *mapstructure.DecoderConfig) { dc.WeaklyTypedInput = false }
+	if err := v.UnmarshalExact(&c, strict); err != nil {
+		return nil, fmt.Errorf("config: %v", err)
+	}
+	return &c, c.check()
+}
+
+// check refuses values munjigi cannot act on.
+func (c *config) check() error {
+	if !slices.Contains(languages, c.Language) {
+		return fmt.Errorf("config: language is %q; it must be one of %s", c.Language, strings.Join(languages, ", "))
+	}
+	loc, err := time.LoadLocation(c.Venue.Timezone)
+	if err != nil {
+		return fmt.Errorf("config: venue.timezone %q is not a time zone (like Asia/Seoul or UTC)", c.Venue.Timezone)
+	}
+	c.location = loc
+	if !slices.Contains(policy.Names(), c.Policy.Profile) {
+		return fmt.Errorf("config: policy.profile is %q; it must be one of %s", c.Policy.Profile, strings.Join(policy.Names(), ", "))
+	}
+	return nil
+}
+
+// decider builds the policy decider the configuration describes: the
+// profile, the venue's own rules, munjigi's value sets and the venue's.
+func (c *config) decider() (*policy.Decider, error) {
+	p, err := policy.Builtin(c.Policy.Profile)
+	if err != nil {
+		return nil, err
+	}
+	if c.Policy.Rules != "" {
+		extra, err := policy.LoadRules(c.Policy.Rules)
+		if err != nil {
+			return nil, err
+		}
+		p = p.With(extra)
+	}
+	sets := policy.BuiltinValueSets()
+	if len(c.Policy.ValueSets) > 0 {
+		more, err := policy.LoadValueSets(c.Policy.ValueSets...)
+		if err != nil {
+			return nil, err
+		}
+		sets = sets.Merge(more)
+	}
+	return policy.NewDecider(p, policy.Options{
+		Location: c.location, Country: c.Venue.Country, VenueType: c.Venue.Type, ValueSets: sets, Lang: c.Language,
+	}), nil
+}

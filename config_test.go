@@ -1,0 +1,98 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestShippedConfigIsTheDefaults: config.yaml documents every key with its
+// default, so loading it must change nothing.
+func TestShippedConfigIsTheDefaults(t *testing.T) {
+	fromFile, err := loadConfig("config.yaml")
+	if err != nil {
+		t.Fatalf("config.yaml: %v", err)
+	}
+	defaults, err := loadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile.location, defaults.location = nil, nil
+	if got, want := strings.ReplaceAll(dump(fromFile), "[]", "<nil>"), strings.ReplaceAll(dump(defaults), "[]", "<nil>"); got != want {
+		t.Errorf("config.yaml differs from the defaults:\n file     %s\n defaults %s", got, want)
+	}
+	for key := range configDefaults {
+		if !strings.Contains(readFile(t, "config.yaml"), lastPart(key)+":") {
+			t.Errorf("config.yaml does not document %s", key)
+		}
+	}
+}
+
+func dump(c *config) string {
+	return strings.Join([]string{c.Venue.Name, c.Venue.Type, c.Venue.Country, c.Venue.Timezone, c.Language,
+		c.Policy.Profile, c.Policy.Rules, strings.Join(c.Policy.ValueSets, ","), strings.Join(c.Trust.Files, ",")}, "|")
+}
+
+func lastPart(key string) string { return key[strings.LastIndex(key, ".")+1:] }
+
+func readFile(t *testing.T, p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestLoadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		body    string
+		env     map[string]string
+		wantErr string // a substring of the error, "" for none
+		check   func(*config) bool
+	}{
+		{name: "venue and language", body: "venue:\n  type: gym\nlanguage: en\n",
+			check: func(c *config) bool { return c.Venue.Type == "gym" && c.Language == "en" && c.Policy.Profile == "kr-2021-vaccine-pass" }},
+		{name: "profile", body: "policy:\n  profile: eu-2g\n", check: func(c *config) bool { return c.Policy.Profile == "eu-2g" }},
+		{name: "environment wins over the file", body: "venue:\n  type: gym\n", env: map[string]string{"MUNJIGI_VENUE_TYPE": "cafe"},
+			check: func(c *config) bool { return c.Venue.Type == "cafe" }},
+		{name: "time zone", body: "venue:\n  timezone: Europe/Berlin\n", check: func(c *config) bool { return c.location.String() == "Europe/Berlin" }},
+		{name: "unknown key", body: "venue:\n  colour: red\n", wantErr: "unknown key venue.colour"},
+		{name: "misspelt section", body: "polcy:\n  profile: eu-2g\n", wantErr: "unknown key polcy.profile"},
+		{name: "unknown language", body: "language: fr\n", wantErr: `language is "fr"; it must be one of ko, en`},
+		{name: "unknown profile", body: "policy:\n  profile: eu-5g\n", wantErr: `policy.profile is "eu-5g"; it must be one of`},
+		{name: "bad time zone", body: "venue:\n  timezone: Mars/Olympus\n", wantErr: "venue.timezone"},
+		{name: "wrong type", body: "trust:\n  files: 7\n", wantErr: "config"},
+		{name: "not YAML", body: "venue: [\n", wantErr: "config"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c, err := loadConfig(writeConfig(t, tc.body))
+			switch {
+			case tc.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case !tc.check(c):
+				t.Errorf("loaded %+v", c)
+			}
+		})
+	}
+	if _, err := loadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("a missing config file: %v", err)
+	}
+}
