@@ -62,7 +62,9 @@ func TestLoadConfig(t *testing.T) {
 		check   func(*config) bool
 	}{
 		{name: "venue and language", body: "venue:\n  type: gym\nlanguage: en\n",
-			check: func(c *config) bool { return c.Venue.Type == "gym" && c.Language == "en" && c.Policy.Profile == "kr-2021-vaccine-pass" }},
+			check: func(c *config) bool {
+				return c.Venue.Type == "gym" && c.Language == "en" && c.Policy.Profile == "kr-2021-vaccine-pass"
+			}},
 		{name: "profile", body: "policy:\n  profile: eu-2g\n", check: func(c *config) bool { return c.Policy.Profile == "eu-2g" }},
 		{name: "environment wins over the file", body: "venue:\n  type: gym\n", env: map[string]string{"MUNJIGI_VENUE_TYPE": "cafe"},
 			check: func(c *config) bool { return c.Venue.Type == "cafe" }},
