@@ -10,6 +10,7 @@ package demo
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/x509"
 	_ "embed"
 	"encoding/base64"
@@ -47,6 +48,16 @@ func Signer() *Issuer {
 	return NewIssuer(key, der, "KR")
 }
 
+// SHCIss is the demo SMART Health Card issuer's URL. Nothing is served
+// there: a kiosk never fetches keys at scan time.
+const SHCIss = "https://munjigi.example/demo-issuer"
+
+// SHCSigner returns the demo SMART Health Card issuer. It signs with the
+// demo document signer's key: one published demo key for both formats.
+func SHCSigner() *SHCIssuer {
+	return NewSHCIssuer(SHCIss, Signer().key.(*ecdsa.PrivateKey))
+}
+
 // revokedUVCI is the certificate id of the demo's revoked pass.
 const revokedUVCI = "URN:UVCI:01:KR:MUNJIGI/DEMO/0006#R"
 
@@ -65,6 +76,7 @@ func TrustList(now time.Time) []byte {
 			"certificate": base64.StdEncoding.EncodeToString(iss.Certificate()),
 		}},
 		"revoked": map[string]any{"uci": []string{base64.StdEncoding.EncodeToString(uci[:])}},
+		"shc":     []map[string]any{{"iss": SHCIss, "jwks": json.RawMessage(SHCSigner().JWKS())}},
 	}
 	b, err := json.MarshalIndent(list, "", "  ")
 	if err != nil {
@@ -199,6 +211,14 @@ func Passes(now time.Time) ([]Sample, error) {
 		}
 		out = append(out, Sample{s.label, qr, s.want, s.door})
 	}
+	jws, err := SHCSigner().Sign(HealthCard{
+		IssuedAt: now.Add(-20 * day), Rid: "demo0012", Family: "Lee", Given: []string{"Ana"}, BirthDate: "1988-06-15",
+		Shots: []Shot{{"208", date(-200 * day)}, {"208", date(-179 * day)}, {"208", date(-20 * day)}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, Sample{"SMART Health Card, booster", NumericQR(jws), verify.Pass, verify.Pass})
 	out = append(out, Sample{"not a pass (a menu link)", "https://example.com/menu", verify.Manual, verify.Manual})
 	return out, nil
 }

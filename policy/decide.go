@@ -67,8 +67,8 @@ func (d *Decider) Data(res verify.Result, now time.Time) map[string]any {
 		ext["exp"] = res.ExpiresAt.Format(time.RFC3339)
 	}
 	var payload any
-	if res.DCC != nil {
-		payload = res.DCC.Payload
+	if res.Facts != nil {
+		payload = res.Facts.Payload
 	}
 	return map[string]any{"payload": payload, "external": ext}
 }

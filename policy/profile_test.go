@@ -31,7 +31,7 @@ func passOf(t verify.Type, dob string, e map[string]any) verify.Result {
 	e["tg"] = "840539006"
 	payload := map[string]any{"ver": "1.3.0", "nam": map[string]any{"fnt": "HONG"}, "dob": dob, string(t): []any{e}}
 	return verify.Result{Format: verify.FormatDCC, Verdict: verify.Pass, Reason: verify.ReasonOK, Type: t,
-		Issuer: "KR", DCC: &verify.DCC{Type: t, Payload: payload, Entry: e}}
+		Issuer: "KR", Facts: &verify.Facts{Type: t, Payload: payload, Entry: e}}
 }
 
 func vacc(mp string, dn, sd int64, dt string) verify.Result {

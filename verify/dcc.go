@@ -28,41 +28,72 @@ const PrefixDCC = "HC1:"
 // Verifier decides passes on the kiosk, with no network: it needs only a
 // Trust and a clock. It is safe for concurrent use.
 type Verifier struct {
-	trust *Trust
-	now   func() time.Time
+	trust  *Trust
+	now    func() time.Time
+	chunks chunks // parts of a health card split over several QRs
 }
+
+// DefaultChunkWindow is how long the parts of a health card split over
+// several QRs are kept while the visitor shows the rest.
+const DefaultChunkWindow = time.Minute
+
+// Option configures a Verifier.
+type Option func(*Verifier)
+
+// WithChunkWindow sets how long the parts of a split health card wait for
+// the rest.
+func WithChunkWindow(d time.Duration) Option { return func(v *Verifier) { v.chunks.window = d } }
 
 // New returns a Verifier that trusts t and reads the time from now, which
 // must not be nil. now is injected because time decides expiry, and the
 // kiosk's clock may be wrong.
-func New(t *Trust, now func() time.Time) *Verifier {
+func New(t *Trust, now func() time.Time, opts ...Option) *Verifier {
 	if t == nil {
 		t = NewTrust()
 	}
-	return &Verifier{trust: t, now: now}
+	v := &Verifier{trust: t, now: now}
+	v.chunks.window = DefaultChunkWindow
+	for _, o := range opts {
+		o(v)
+	}
+	return v
 }
 
 // Trust returns the Trust the Verifier uses.
 func (v *Verifier) Trust() *Trust { return v.trust }
 
-// Verify decides one scanned payload. It never panics and never blocks:
-// every outcome, malformed input included, is a Result.
+// Verify decides one scanned payload: an EU DCC ("HC1:"), a SMART Health
+// Card ("shc:/", or its JWS as text). It never panics and never blocks:
+// every outcome, malformed input included, is a Result. A health card split
+// over several QRs answers "incomplete" for each part until the last.
 func (v *Verifier) Verify(payload []byte) (res Result) {
-	// The libraries below are fuzzed, and so is this package; still, a
-	// panic here would take the door down, so it becomes a manual check.
-	defer func() {
-		if p := recover(); p != nil {
-			res = Result{Format: res.Format}
-			res.fail(Manual, ReasonInternal, fmt.Sprintf("munjigi could not decide this pass (internal error: %v): check it by hand", p))
-		}
-	}()
-	if bytes.HasPrefix(payload, []byte(PrefixDCC)) {
+	defer v.recoverAsManual(&res)
+	switch {
+	case bytes.HasPrefix(payload, []byte(PrefixDCC)):
 		return v.verifyDCC(payload[len(PrefixDCC):])
+	case len(payload) > MaxPayload:
+		return TooLarge(len(payload))
+	case bytes.HasPrefix(payload, []byte(PrefixSHC)):
+		return v.verifySHCQR(string(payload))
+	case bytes.HasPrefix(payload, []byte("eyJ")) && isCompactJWS(string(payload)):
+		res.Format = FormatSHC
+		v.verifyJWS(&res, string(payload))
+		return res
 	}
 	res.Format = FormatUnknown
 	res.Checks.Prefix = Failed
 	res.fail(Manual, ReasonUnknownFormat, "not a pass munjigi can read: check it by hand")
 	return res
+}
+
+// recoverAsManual turns a panic inside a scan into a manual check. The
+// libraries below are fuzzed, and so is this package; still, a panic here
+// would take the door down.
+func (v *Verifier) recoverAsManual(res *Result) {
+	if p := recover(); p != nil {
+		*res = Result{Format: res.Format}
+		res.fail(Manual, ReasonInternal, fmt.Sprintf("munjigi could not decide this pass (internal error: %v): check it by hand", p))
+	}
 }
 
 // plain is an error's message for a person: without the package prefixes
@@ -223,7 +254,7 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 	c.COSE = Passed
 
 	dcc := readDCC(payload)
-	res.DCC = dcc
+	res.Facts = dcc
 	res.Type = dcc.Type
 	res.PassID = dcc.UVCI()
 	res.Holder = Holder{

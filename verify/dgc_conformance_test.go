@@ -140,12 +140,12 @@ func TestDGCConformance(t *testing.T) {
 			// pipeline leaves key usage unjudged. The data judges each step
 			// in isolation, against the case's DSC: do the same, with the
 			// same step function, and only in that situation.
-			if got["EXPECTEDKEYUSAGE"] == NotRun && res.Checks.Signature == Failed && res.DCC != nil {
+			if got["EXPECTEDKEYUSAGE"] == NotRun && res.Checks.Signature == Failed && res.Facts != nil {
 				cert, err := x509.ParseCertificate(der)
 				if err != nil {
 					t.Fatal(err)
 				}
-				got["EXPECTEDKEYUSAGE"] = checkOf(usageOf(cert).allows(res.DCC.Type))
+				got["EXPECTEDKEYUSAGE"] = checkOf(usageOf(cert).allows(res.Facts.Type))
 			}
 			for flag, want := range c.EXPECTEDRESULTS {
 				if why, ok := notForAVerifier[flag]; ok {
@@ -188,8 +188,8 @@ func decodeMatches(t *testing.T, res Result, c dgcCase) Check {
 	if err != nil {
 		t.Fatalf("JSON: %v", err)
 	}
-	if !reflect.DeepEqual(normalize(res.DCC.Payload), normalize(want)) {
-		gotJSON, _ := json.Marshal(res.DCC.Payload)
+	if !reflect.DeepEqual(normalize(res.Facts.Payload), normalize(want)) {
+		gotJSON, _ := json.Marshal(res.Facts.Payload)
 		t.Logf("decoded payload differs from JSON:\n got %s\nwant %s", gotJSON, c.JSON)
 		return Failed
 	}

@@ -24,6 +24,7 @@ type Format string
 const (
 	FormatUnknown Format = "unknown"
 	FormatDCC     Format = "dcc" // EU Digital COVID Certificate, "HC1:"
+	FormatSHC     Format = "shc" // SMART Health Card, "shc:/"
 )
 
 // Type is the kind of statement a pass makes, as the DCC names them.
@@ -59,6 +60,9 @@ const (
 	ReasonRuleFailed    Reason = "rule-failed"    // a genuine pass that the venue's rules do not accept
 	ReasonRuleManual    Reason = "rule-manual"    // the venue's rules send the visitor to a manual check
 	ReasonRuleError     Reason = "rule-error"     // a venue rule could not be evaluated on this pass
+
+	ReasonIncomplete        Reason = "incomplete"         // one QR of a card split over several: scan the rest
+	ReasonRevocationUnknown Reason = "revocation-unknown" // the issuer's revocation list cannot be read
 )
 
 // Check is the outcome of one step: not reached, passed or failed. It
@@ -161,8 +165,9 @@ type Result struct {
 	// store it as is.
 	PassID string `json:"-"`
 
-	// DCC is the decoded payload when it was reached, for the policy rules.
-	DCC *DCC `json:"-"`
+	// Facts are what the pass says, when it could be read: what the venue
+	// rules judge. Personal data: never shown or logged as they are.
+	Facts *Facts `json:"-"`
 }
 
 // fail sets the verdict to reason unless an earlier, more basic reason was

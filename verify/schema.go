@@ -137,8 +137,10 @@ func rulesFor(major, minor, patch int) schemaRules {
 	return r
 }
 
-// DCC is a decoded EU DCC payload.
-type DCC struct {
+// Facts are what a pass says, in the terms of the EU DCC: the venue rules
+// read them the same way whatever the pass's format. For a DCC they are the
+// DCC itself; for a SMART Health Card, its FHIR facts put in DCC fields.
+type Facts struct {
 	Version string
 	Type    Type
 	// Surname, Forename and their ICAO 9303 transliterations, as issued:
@@ -152,7 +154,7 @@ type DCC struct {
 }
 
 // UVCI is the entry's unique certificate identifier.
-func (d *DCC) UVCI() string {
+func (d *Facts) UVCI() string {
 	s, _ := d.Entry["ci"].(string)
 	return s
 }
@@ -169,8 +171,8 @@ func schemaErr(path, format string, args ...any) error {
 // readDCC extracts what the door needs from a decoded payload. It fails only
 // when the payload is not shaped like a DCC at all; validateDCC judges the
 // details.
-func readDCC(p map[string]any) *DCC {
-	d := &DCC{Payload: p}
+func readDCC(p map[string]any) *Facts {
+	d := &Facts{Payload: p}
 	d.Version, _ = p["ver"].(string)
 	d.DateOfBirth, _ = p["dob"].(string)
 	if nam, ok := p["nam"].(map[string]any); ok {

@@ -122,16 +122,17 @@ type Trust struct {
 
 	signers  map[string][]*signer // by string(kid)
 	nsigners int
+	shc      map[string]*shcIssuer // SMART Health Card issuers by iss
 	revoked  revocations
 	warnings []string
 }
 
 // NewTrust returns an empty Trust: it verifies nothing.
 func NewTrust() *Trust {
-	return &Trust{signers: make(map[string][]*signer), revoked: newRevocations()}
+	return &Trust{signers: make(map[string][]*signer), shc: map[string]*shcIssuer{}, revoked: newRevocations()}
 }
 
-// Signers is the number of document signer keys held.
+// Signers is the number of document signer keys held (EU DCC).
 func (t *Trust) Signers() int { return t.nsigners }
 
 // Revoked is the number of revoked pass hashes held.
@@ -235,6 +236,7 @@ type trustFile struct {
 	IssuedAt  string        `json:"issuedAt"`
 	ExpiresAt string        `json:"expiresAt"`
 	DSC       []dscEntry    `json:"dsc"`
+	SHC       []shcEntry    `json:"shc"`
 	Revoked   *revokedEntry `json:"revoked"`
 }
 
@@ -289,6 +291,15 @@ func (t *Trust) AddList(data []byte) error {
 		}
 		if err := t.AddCertificate(der, kid, e.Country); err != nil {
 			t.warn("dsc[%d]: %v", i, err)
+		}
+	}
+	for i, e := range f.SHC {
+		crls := make(map[string][]byte, len(e.CRLs))
+		for kid, raw := range e.CRLs {
+			crls[kid] = raw
+		}
+		if err := t.AddSHCIssuer(e.Iss, e.JWKS, crls); err != nil {
+			t.warn("shc[%d]: %v", i, err)
 		}
 	}
 	if f.Revoked != nil {
