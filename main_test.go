@@ -141,7 +141,7 @@ func decodeLines(t *testing.T, stdout []byte) []verdictLine {
 		if (v.Verdict == "pass") != (v.Reason == "ok") || v.Reason == "" {
 			t.Errorf("line %d: verdict %q with reason %q", i+1, v.Verdict, v.Reason)
 		}
-		if v.Format != "dcc" && v.Format != "unknown" {
+		if v.Format != "dcc" && v.Format != "shc" && v.Format != "unknown" {
 			t.Errorf("line %d: format %q", i+1, v.Format)
 		}
 		if v.Type != "" && v.Type != "v" && v.Type != "t" && v.Type != "r" {

@@ -219,7 +219,7 @@ func (v *Verifier) VerifyHealthCardFile(data []byte) []Result {
 		VC []string `json:"verifiableCredential"`
 	}
 	err := strictJSON(data, &f)
-	if err == nil && len(bytes.TrimRightFunc(data, func(r rune) bool { return r == '}' })) == len(data) {
+	if err == nil && !bytes.HasSuffix(data, []byte("}")) {
 		// The reference validator refuses anything after the closing brace,
 		// even white space: the file must be the issuer's bytes.
 		err = errors.New("characters after the JSON object")

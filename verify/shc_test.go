@@ -1,0 +1,490 @@
+package verify_test
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"munjigi/demo"
+	"munjigi/verify"
+)
+
+var (
+	shcOnce   sync.Once
+	shcIssuer *demo.SHCIssuer
+)
+
+const shcIss = "https://issuer.example/shc"
+
+func testSHCIssuer(t testing.TB) *demo.SHCIssuer {
+	t.Helper()
+	shcOnce.Do(func() {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		shcIssuer = demo.NewSHCIssuer(shcIss, k)
+	})
+	return shcIssuer
+}
+
+// shcTrust trusts the test issuer, with a revocation list when crl is set.
+func shcTrust(t testing.TB, crl string) *verify.Trust {
+	t.Helper()
+	iss := testSHCIssuer(t)
+	tr := verify.NewTrust()
+	crls := map[string][]byte{}
+	if crl != "" {
+		crls[iss.KID()] = []byte(crl)
+	}
+	if err := tr.AddSHCIssuer(iss.Iss, iss.JWKS(), crls); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+var shcNow = time.Date(2022, 1, 15, 12, 0, 0, 0, time.UTC)
+
+func card() demo.HealthCard {
+	return demo.HealthCard{
+		IssuedAt: shcNow.Add(-48 * time.Hour), Rid: "abc123", Family: "Anyperson", Given: []string{"John", "B."}, BirthDate: "1951-01-20",
+		Shots: []demo.Shot{{CVX: "207", Date: "2021-01-01"}, {CVX: "207", Date: "2021-01-29"}},
+	}
+}
+
+func sign(t testing.TB, c demo.HealthCard) string {
+	t.Helper()
+	jws, err := testSHCIssuer(t).Sign(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jws
+}
+
+func deflate(b []byte) []byte {
+	var z bytes.Buffer
+	w, _ := flate.NewWriter(&z, flate.BestCompression)
+	w.Write(b)
+	w.Close()
+	return z.Bytes()
+}
+
+var b64u = base64.RawURLEncoding
+
+// withPart replaces part i (0 header, 1 payload, 2 signature) of a JWS.
+func withPart(jws string, i int, part string) string {
+	p := strings.Split(jws, ".")
+	p[i] = part
+	return strings.Join(p, ".")
+}
+
+func TestSHCCards(t *testing.T) {
+	good := sign(t, card())
+	derSig := func() string {
+		sig, _ := b64u.DecodeString(strings.Split(good, ".")[2])
+		der := append([]byte{0x30, 0x44, 0x02, 0x20}, sig[:32]...)
+		der = append(append(der, 0x02, 0x20), sig[32:]...)
+		return withPart(good, 2, b64u.EncodeToString(der))
+	}()
+	zeroR := func() string {
+		sig, _ := b64u.DecodeString(strings.Split(good, ".")[2])
+		clear(sig[:32])
+		return withPart(good, 2, b64u.EncodeToString(sig))
+	}()
+	header := func(h string) string { return withPart(good, 0, b64u.EncodeToString([]byte(h))) }
+	payload := func(p string) string { return withPart(good, 1, b64u.EncodeToString(deflate([]byte(p)))) }
+	validPayload := `{"iss":"` + shcIss + `","nbf":1642000000,"vc":{"type":["https://smarthealth.cards#health-card"],"credentialSubject":{"fhirVersion":"4.0.1","fhirBundle":{"resourceType":"Bundle","entry":[]}}}}`
+	for _, tc := range []struct {
+		name   string
+		jws    string
+		want   verify.Verdict
+		reason verify.Reason
+	}{
+		{"valid", good, verify.Pass, verify.ReasonOK},
+		{"booster", sign(t, func() demo.HealthCard {
+			c := card()
+			c.Shots = append(c.Shots, demo.Shot{CVX: "208", Date: "2021-12-01"})
+			return c
+		}()), verify.Pass, verify.ReasonOK},
+		{"negative PCR", sign(t, func() demo.HealthCard {
+			c := card()
+			c.Shots, c.Tests = nil, []demo.LabResult{{LOINC: "94500-6", Result: "260415000", Time: "2022-01-15T08:00:00+09:00"}}
+			return c
+		}()), verify.Pass, verify.ReasonOK},
+		// Algorithm confusion (RELIABILITY row 10): never a pass.
+		{"alg none", header(`{"zip":"DEF","alg":"none","kid":"` + testSHCIssuer(t).KID() + `"}`), verify.Fail, verify.ReasonAlgorithm},
+		{"alg HS256", header(`{"zip":"DEF","alg":"HS256","kid":"` + testSHCIssuer(t).KID() + `"}`), verify.Fail, verify.ReasonAlgorithm},
+		{"alg missing", header(`{"zip":"DEF","kid":"` + testSHCIssuer(t).KID() + `"}`), verify.Fail, verify.ReasonAlgorithm},
+		{"zip missing", header(`{"alg":"ES256","kid":"` + testSHCIssuer(t).KID() + `"}`), verify.Fail, verify.ReasonCompression},
+		{"header with a duplicate key", header(`{"zip":"DEF","alg":"ES256","alg":"none","kid":"x"}`), verify.Fail, verify.ReasonStructure},
+		{"header changed after signing", header(`{"zip":"DEF","alg":"ES256","kid":"` + testSHCIssuer(t).KID() + `","x":1}`), verify.Fail, verify.ReasonSignature},
+		{"DER signature", derSig, verify.Fail, verify.ReasonSignature},
+		{"r = 0", zeroR, verify.Fail, verify.ReasonSignature},
+		{"payload changed after signing", payload(validPayload), verify.Fail, verify.ReasonSignature},
+		{"payload not DEFLATE", withPart(good, 1, b64u.EncodeToString([]byte("not deflate at all"))), verify.Fail, verify.ReasonCompression},
+		{"payload with a duplicate key", payload(`{"iss":"` + shcIss + `","iss":"https://evil.example","nbf":1}`), verify.Fail, verify.ReasonStructure},
+		{"payload nested 1,000 deep", payload(strings.Repeat("[", 1000) + strings.Repeat("]", 1000)), verify.Fail, verify.ReasonStructure},
+		{"payload with trailing data", payload(validPayload + `{}`), verify.Fail, verify.ReasonStructure},
+		{"trailing white space", good + " \t\n ", verify.Fail, verify.ReasonStructure},
+		{"four parts", good + ".AAAA", verify.Fail, verify.ReasonStructure},
+		{"padding", good + "=", verify.Fail, verify.ReasonStructure},
+		{"issued in the future", sign(t, func() demo.HealthCard { c := card(); c.IssuedAt = shcNow.Add(time.Minute); return c }()), verify.Fail, verify.ReasonNotYetValid},
+		{"expired", sign(t, func() demo.HealthCard { c := card(); c.ExpiresAt = shcNow.Add(-time.Minute); return c }()), verify.Fail, verify.ReasonExpired},
+		{"exp in milliseconds", sign(t, func() demo.HealthCard {
+			c := card()
+			c.ExpiresAt = time.UnixMilli(shcNow.Add(time.Hour).UnixMilli() * 1000)
+			return c
+		}()), verify.Fail, verify.ReasonStructure},
+		{"not a health card", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, "#health-card", "#something-else", 1))}), verify.Fail, verify.ReasonContent},
+		{"two patients", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"entry":[]`,
+			`"entry":[{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Immunization","status":"completed","occurrenceDateTime":"2021-01-01"}}]`, 1))}), verify.Fail, verify.ReasonContent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := verify.New(shcTrust(t, ""), at(shcNow)).VerifyJWS(tc.jws)
+			if res.Verdict != tc.want || res.Reason != tc.reason {
+				t.Fatalf("%s %s (%s), want %s %s", res.Verdict, res.Reason, res.Detail, tc.want, tc.reason)
+			}
+			if res.Format != verify.FormatSHC || (res.Verdict != verify.Pass && res.Detail == "") {
+				t.Errorf("format %s, detail %q", res.Format, res.Detail)
+			}
+		})
+	}
+}
+
+// TestSHCFacts: what a card says reaches the screen masked and the rules
+// as DCC facts.
+func TestSHCFacts(t *testing.T) {
+	c := card()
+	c.Family, c.Given = "홍", []string{"길동"}
+	c.Shots = []demo.Shot{{CVX: "212", Date: "2021-08-01"}}
+	res := verify.New(shcTrust(t, ""), at(shcNow)).VerifyJWS(sign(t, c))
+	if res.Verdict != verify.Pass || res.Type != verify.Vaccination || res.Holder.Name != "홍*동" || res.Holder.BirthYear != 1951 {
+		t.Fatalf("%+v", res)
+	}
+	v := res.Facts.Entry
+	if v["mp"] != "EU/1/20/1525" || v["dn"] != int64(1) || v["sd"] != int64(1) || v["dt"] != "2021-08-01" || v["tg"] != "840539006" {
+		t.Errorf("vaccination facts %v", v)
+	}
+	if !strings.HasPrefix(res.PassID, "shc:rid:") || res.IssuedAt.IsZero() {
+		t.Errorf("pass id %q, issued %v", res.PassID, res.IssuedAt)
+	}
+	out, _ := json.Marshal(res)
+	for _, s := range []string{"길동", "1951-01-20", "abc123"} {
+		if strings.Contains(string(out), s) {
+			t.Errorf("the JSON holds %q: %s", s, out)
+		}
+	}
+}
+
+// TestSHCRevocation is the rid method: a rid alone revokes every card with
+// it; rid.timestamp the cards issued before the timestamp.
+func TestSHCRevocation(t *testing.T) {
+	kid := testSHCIssuer(t).KID()
+	issued := card().IssuedAt.Unix()
+	crl := func(rids ...string) string {
+		b, _ := json.Marshal(map[string]any{"kid": kid, "method": "rid", "ctr": 1, "rids": rids})
+		return string(b)
+	}
+	jws := sign(t, card()) // rid abc123
+	for _, tc := range []struct {
+		name   string
+		crl    string
+		want   verify.Verdict
+		reason verify.Reason
+	}{
+		{"not listed", crl("zzz"), verify.Pass, verify.ReasonOK},
+		{"listed", crl("abc123"), verify.Fail, verify.ReasonRevoked},
+		{"listed from after its issue", crl("abc123." + itoa(issued+1)), verify.Fail, verify.ReasonRevoked},
+		{"listed from before its issue (re-issued since)", crl("abc123." + itoa(issued-1)), verify.Pass, verify.ReasonOK},
+		{"a list of another method", strings.Replace(crl("zzz"), `"rid"`, `"ridx"`, 1), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a list with a rid too long", crl("this-rid-is-longer-than-the-24-char-max"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a list for another key", strings.Replace(crl("zzz"), kid, "other", 1), verify.Manual, verify.ReasonRevocationUnknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := verify.New(shcTrust(t, tc.crl), at(shcNow)).VerifyJWS(jws)
+			if res.Verdict != tc.want || res.Reason != tc.reason {
+				t.Errorf("%s %s (%s), want %s %s", res.Verdict, res.Reason, res.Detail, tc.want, tc.reason)
+			}
+		})
+	}
+}
+
+func itoa(n int64) string { return big.NewInt(n).String() }
+
+// TestSHCIssuerNotTrusted is RELIABILITY row 12: a card naming an issuer
+// whose server hangs is not trusted at once, and no connection is made.
+func TestSHCIssuerNotTrusted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			defer c.Close() // hang: never answer
+		}
+	}()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	stranger := demo.NewSHCIssuer("https://"+ln.Addr().String(), k)
+	jws, err := stranger.Sign(card())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := verify.New(shcTrust(t, ""), at(shcNow)).Verify([]byte(demo.NumericQR(jws)))
+	if res.Verdict != verify.Manual || res.Reason != verify.ReasonUnknownSigner || !strings.Contains(res.Detail, "issuer not trusted") {
+		t.Fatalf("%s %s (%s), want manual: issuer not trusted", res.Verdict, res.Reason, res.Detail)
+	}
+	// The listener would have taken a connection at once; give a stray
+	// one every chance to arrive before counting.
+	time.Sleep(100 * time.Millisecond)
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("%d connections to the issuer at scan time", n)
+	}
+}
+
+// TestSHCTrustKeys: only ES256 P-256 signing keys whose kid is their
+// thumbprint are trusted; the others are reported.
+func TestSHCTrustKeys(t *testing.T) {
+	iss := testSHCIssuer(t)
+	var set map[string][]map[string]any
+	if err := json.Unmarshal(iss.JWKS(), &set); err != nil {
+		t.Fatal(err)
+	}
+	good := set["keys"][0]
+	with := func(k, v string) []byte {
+		m := map[string]any{}
+		for a, b := range good {
+			m[a] = b
+		}
+		m[k] = v
+		b, _ := json.Marshal(map[string]any{"keys": []any{m}})
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		jwks []byte
+	}{
+		{"kid not the thumbprint", with("kid", "not-the-thumbprint")},
+		{"encryption key", with("use", "enc")},
+		{"other algorithm", with("alg", "ES384")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := verify.NewTrust()
+			if err := tr.AddSHCIssuer(iss.Iss, tc.jwks, nil); err == nil {
+				t.Fatal("an issuer with no usable key was trusted")
+			}
+			if len(tr.Warnings()) == 0 {
+				t.Error("no warning about the key")
+			}
+		})
+	}
+	if err := verify.NewTrust().AddSHCIssuer("http://issuer.example", iss.JWKS(), nil); err == nil {
+		t.Error("an http issuer was trusted")
+	}
+}
+
+func TestSHCQRText(t *testing.T) {
+	jws := sign(t, card())
+	for _, tc := range []struct {
+		name string
+		text string
+		ok   bool
+	}{
+		{"whole", demo.NumericQR(jws), true},
+		{"odd number of digits", demo.NumericQR(jws) + "1", false},
+		{"a pair above 77", "shc:/78" + demo.NumericQR(jws)[7:], false},
+		{"not a digit", "shc:/5x" + demo.NumericQR(jws)[7:], false},
+		{"no slash", "shc:" + demo.NumericQR(jws)[5:], false},
+		{"upper case", "SHC:/" + demo.NumericQR(jws)[5:], false},
+		{"chunk 0 of 2", "shc:/0/2/" + demo.NumericQR(jws)[5:], false},
+		{"chunk 3 of 2", "shc:/3/2/" + demo.NumericQR(jws)[5:], false},
+		{"chunk of 1", "shc:/1/1/" + demo.NumericQR(jws)[5:], false},
+		{"empty", "shc:/", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := verify.New(shcTrust(t, ""), at(shcNow)).Verify([]byte(tc.text))
+			if ok := res.Verdict == verify.Pass; ok != tc.ok {
+				t.Errorf("%s %s (%s)", res.Verdict, res.Reason, res.Detail)
+			}
+			if !tc.ok && res.Verdict == verify.Manual && res.Reason != verify.ReasonUnknownFormat {
+				t.Errorf("a damaged card is %s %s", res.Verdict, res.Reason)
+			}
+		})
+	}
+}
+
+// bigCard is a card too large for one QR, as the split-QR cards in the wild.
+func bigCard(t testing.TB) string {
+	c := card()
+	// Random text does not compress: a long name makes the card long.
+	noise := make([]byte, 600)
+	rand.Read(noise)
+	c.Given = []string{b64u.EncodeToString(noise)}
+	jws := sign(t, c)
+	if len(jws) <= 1195 {
+		t.Fatalf("the card is %d characters: it fits one QR", len(jws))
+	}
+	return jws
+}
+
+func TestAssembleSHC(t *testing.T) {
+	jws := bigCard(t)
+	parts := demo.ChunkQRs(jws, 3)
+	other := demo.ChunkQRs(bigCard(t), 2)
+	small := demo.ChunkQRs(sign(t, card()), 2)
+	for _, tc := range []struct {
+		name  string
+		texts []string
+		err   string
+	}{
+		{"in order", parts, ""},
+		{"out of order", []string{parts[2], parts[0], parts[1]}, ""},
+		{"one missing", parts[:2], "part 3 of 3 is missing"},
+		{"one twice", []string{parts[0], parts[1], parts[1]}, "given twice"},
+		{"mixed totals", []string{parts[0], other[1], parts[2]}, "mixed"},
+		{"a whole card among parts", []string{parts[0], demo.NumericQR(jws)}, "whole card"},
+		{"split when one QR holds it", small, "one QR holds it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := verify.AssembleSHC(tc.texts)
+			switch {
+			case tc.err == "" && (err != nil || got != jws):
+				t.Errorf("AssembleSHC: %v", err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("AssembleSHC: %v, want %q", err, tc.err)
+			case err != nil && !errors.Is(err, verify.ErrSHC):
+				t.Errorf("%v does not wrap ErrSHC", err)
+			}
+		})
+	}
+}
+
+// TestSHCChunkScans: the parts of a split card come as separate scans, in
+// any order, within a window; a double read is harmless; a part of another
+// card or a stale part starts over.
+func TestSHCChunkScans(t *testing.T) {
+	parts := demo.ChunkQRs(bigCard(t), 3)
+	other := demo.ChunkQRs(bigCard(t), 3)
+	clock := shcNow
+	v := verify.New(shcTrust(t, ""), func() time.Time { return clock }, verify.WithChunkWindow(30*time.Second))
+	scan := func(text string, want verify.Reason) {
+		t.Helper()
+		res := v.Verify([]byte(text))
+		if res.Reason != want {
+			t.Fatalf("%s %s (%s), want %s", res.Verdict, res.Reason, res.Detail, want)
+		}
+	}
+	scan(parts[1], verify.ReasonIncomplete)
+	scan(parts[1], verify.ReasonIncomplete) // the scanner read it twice
+	scan(parts[0], verify.ReasonIncomplete)
+	scan(parts[2], verify.ReasonOK)
+
+	scan(parts[0], verify.ReasonIncomplete)
+	scan(other[1], verify.ReasonIncomplete) // another card's part: part 1 of the first is gone
+	scan(parts[1], verify.ReasonIncomplete)
+	scan(parts[2], verify.ReasonIncomplete) // still missing part 1
+	scan(parts[0], verify.ReasonOK)
+
+	scan(parts[0], verify.ReasonIncomplete)
+	scan(parts[1], verify.ReasonIncomplete)
+	clock = clock.Add(31 * time.Second) // the visitor walked away
+	scan(parts[2], verify.ReasonIncomplete)
+}
+
+// shcInflateBomb is a card whose payload is 64 KiB of DEFLATE that unpacks
+// to 64 MiB (RELIABILITY row 7).
+func shcInflateBomb() string {
+	z := deflate(make([]byte, 64<<20))
+	return b64u.EncodeToString([]byte(`{"zip":"DEF","alg":"ES256","kid":"k"}`)) + "." + b64u.EncodeToString(z) + "." + b64u.EncodeToString(make([]byte, 64))
+}
+
+func TestSHCInflateBomb(t *testing.T) {
+	bomb := shcInflateBomb()
+	v := verify.New(verify.NewTrust(), at(shcNow))
+	res := v.VerifyJWS(bomb)
+	if res.Reason != verify.ReasonTooLarge || res.Checks.Zlib != verify.Failed {
+		t.Fatalf("%s %s (%s), want too-large at inflation", res.Verdict, res.Reason, res.Detail)
+	}
+	allocs := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			v.VerifyJWS(bomb)
+		}
+	})
+	if per := allocs.AllocedBytesPerOp(); per > 1<<20 {
+		t.Errorf("refusing the bomb allocates %d bytes; want under 1 MiB", per)
+	}
+}
+
+// BenchmarkRejectSHCInflateBomb measures refusing the 64 KiB → 64 MiB card.
+func BenchmarkRejectSHCInflateBomb(b *testing.B) {
+	bomb := shcInflateBomb()
+	v := verify.New(verify.NewTrust(), at(shcNow))
+	b.ReportAllocs()
+	for b.Loop() {
+		if v.VerifyJWS(bomb).Reason != verify.ReasonTooLarge {
+			b.Fatal("not refused as too large")
+		}
+	}
+}
+
+// BenchmarkVerifySHC is one health card from its QR text, next to
+// BenchmarkVerifyES256/munjigi for a DCC: the same signature algorithm, so
+// the difference is the format.
+func BenchmarkVerifySHC(b *testing.B) {
+	qr := []byte(demo.NumericQR(sign(b, card())))
+	v := verify.New(shcTrust(b, ""), at(shcNow))
+	if r := v.Verify(qr); r.Verdict != verify.Pass {
+		b.Fatalf("benchmark card does not verify: %s", r.Detail)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if v.Verify(qr).Verdict != verify.Pass {
+			b.Fatal("verify failed")
+		}
+	}
+}
+
+// FuzzSHC feeds arbitrary text to the card path: QR text and JWS alike.
+func FuzzSHC(f *testing.F) {
+	jws := sign(f, card())
+	f.Add(demo.NumericQR(jws))
+	f.Add(jws)
+	for _, p := range demo.ChunkQRs(bigCard(f), 2) {
+		f.Add(p)
+	}
+	f.Add("shc:/1/2/5676")
+	f.Add("eyJ.eyJ.AA")
+	v := verify.New(shcTrust(f, ""), at(shcNow))
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, res := range []verify.Result{v.Verify([]byte(text)), v.VerifyJWS(text)} {
+			if res.Verdict == verify.Pass && res.Checks.Signature != verify.Passed {
+				t.Fatalf("a pass without a verified signature: %+v", res)
+			}
+			if res.Verdict != verify.Pass && (res.Reason == "" || res.Detail == "") {
+				t.Fatalf("%s without a reason", res.Verdict)
+			}
+			if r, bad := unprintable(res.Detail + res.Issuer + res.Holder.Name); bad {
+				t.Fatalf("%U in %q", r, res.Detail)
+			}
+		}
+	})
+}
