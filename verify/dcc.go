@@ -143,16 +143,20 @@ func inflate(dst, src []byte) ([]byte, error) {
 		}
 	}
 	defer zlibPool.Put(zr)
+	return readCapped(dst, zr, MaxInflated)
+}
+
+// readCapped appends all of r to dst, but refuses output past max without
+// reading it: decompressors are fed untrusted data, and an honest pass
+// unpacks to a few KB.
+func readCapped(dst []byte, r io.Reader, max int) ([]byte, error) {
 	for {
 		if len(dst) == cap(dst) {
-			if len(dst) > MaxInflated {
-				return dst, errTooLarge
-			}
 			dst = append(dst, 0)[:len(dst)]
 		}
-		n, err := zr.Read(dst[len(dst):min(cap(dst), MaxInflated+1)])
+		n, err := r.Read(dst[len(dst):min(cap(dst), max+1)])
 		dst = dst[:len(dst)+n]
-		if len(dst) > MaxInflated {
+		if len(dst) > max {
 			return dst, errTooLarge
 		}
 		if err == io.EOF {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -219,5 +220,32 @@ func checkResult(t *testing.T, res Result) {
 	}
 	if _, err := json.Marshal(res); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCheckJSON: duplicate keys are found however they are spelt and
+// wherever they are, and only within one object.
+func TestCheckJSON(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, tc := range []struct {
+		in  string
+		bad bool
+	}{
+		{`{"a":1,"b":2}`, false},
+		{`{"a":1,"a":2}`, true},
+		{`{"iss":1,"\u0069ss":2}`, true},
+		{`{"a":{"a":1},"b":[{"a":1},{"a":2}]}`, false},
+		{`{"a":"}{\"a\":","a":1}`, true},
+		{`{"a":"}{\"a\":","b":"a"}`, false},
+		{`[{"x":1},{"x":1}]`, false},
+		{`{"a":[1,{"b":1,"b":2}]}`, true},
+		{`{"k\\":1,"k\\":2}`, true},
+		{deep(maxJSONDepth), false},
+		{deep(maxJSONDepth + 1), true},
+		{`{"a":"unterminated`, true},
+	} {
+		if err := checkJSON([]byte(tc.in)); (err != nil) != tc.bad {
+			t.Errorf("checkJSON(%.60s) = %v, want bad=%v", tc.in, err, tc.bad)
+		}
 	}
 }

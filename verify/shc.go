@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -462,25 +463,22 @@ func floatTime(f float64) time.Time {
 
 func sha256Sum(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
 
+// flatePool holds raw DEFLATE readers: like zlib's, one costs tens of KB
+// to make, more than the rest of a card.
+var flatePool sync.Pool
+
 // inflateRaw appends the raw DEFLATE (RFC 1951) decompression of src to
 // dst, refusing output past MaxSHCInflated without producing it.
 func inflateRaw(dst, src []byte) ([]byte, error) {
-	r := flate.NewReader(bytes.NewReader(src))
-	defer r.Close()
-	var buf [4096]byte
-	for {
-		n, err := r.Read(buf[:])
-		if len(dst)+n > MaxSHCInflated {
-			return dst, errTooLarge
-		}
-		dst = append(dst, buf[:n]...)
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
-		}
+	br := bytes.NewReader(src)
+	r, ok := flatePool.Get().(io.ReadCloser)
+	if ok {
+		r.(flate.Resetter).Reset(br, nil)
+	} else {
+		r = flate.NewReader(br)
 	}
+	defer flatePool.Put(r)
+	return readCapped(dst, r, MaxSHCInflated)
 }
 
 // strictJSON decodes one JSON value into v, refusing what encoding/json
@@ -501,51 +499,63 @@ func strictJSON(data []byte, v any) error {
 	return nil
 }
 
-// checkJSON walks the tokens of data for duplicate keys and depth.
+// checkJSON scans data for duplicate object keys and nesting deeper than
+// maxJSONDepth, in one pass over the bytes; the decoder that follows
+// checks the syntax. Keys are compared unescaped: "iss" and "\u0069ss" are
+// one key.
 func checkJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct {
-		object bool
-		keys   map[string]struct{}
-		key    bool // the next string token is a key
-	}
-	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if n := len(stack); n > 0 && stack[n-1].object {
-			top := &stack[n-1]
-			if top.key {
-				if d, ok := tok.(json.Delim); ok && d == '}' {
-					stack = stack[:n-1]
-					continue
+	type object struct{ keys []string }
+	var stack []*object // nil entries are arrays
+	expectKey := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '"':
+			end := i + 1
+			escaped := false
+			for ; end < len(data) && data[end] != '"'; end++ {
+				if data[end] == '\\' {
+					escaped = true
+					end++
 				}
-				k, _ := tok.(string)
-				if _, dup := top.keys[k]; dup {
-					return fmt.Errorf("key %.40q appears twice", k)
-				}
-				top.keys[k] = struct{}{}
-				top.key = false
-				continue
 			}
-			top.key = true // this token is the value; a key comes next
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{object: true, keys: map[string]struct{}{}, key: true})
-		case json.Delim('['):
-			stack = append(stack, frame{})
-		case json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		if len(stack) > maxJSONDepth {
-			return fmt.Errorf("nested deeper than %d", maxJSONDepth)
+			if end >= len(data) {
+				return errors.New("unterminated string")
+			}
+			if n := len(stack); expectKey && n > 0 && stack[n-1] != nil {
+				key := string(data[i+1 : end])
+				if escaped {
+					k, err := strconv.Unquote(string(data[i : end+1]))
+					if err != nil {
+						return errors.New("a key with a bad escape")
+					}
+					key = k
+				}
+				top := stack[n-1]
+				if slices.Contains(top.keys, key) {
+					return fmt.Errorf("key %.40q appears twice", key)
+				}
+				top.keys = append(top.keys, key)
+				expectKey = false
+			}
+			i = end
+		case '{', '[':
+			if len(stack) == maxJSONDepth {
+				return fmt.Errorf("nested deeper than %d", maxJSONDepth)
+			}
+			var o *object
+			if c == '{' {
+				o = &object{}
+			}
+			stack = append(stack, o)
+			expectKey = c == '{'
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			expectKey = false
+		case ',':
+			expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
 		}
 	}
+	return nil
 }
