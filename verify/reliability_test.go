@@ -5,6 +5,8 @@ import (
 	"compress/zlib"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -248,4 +250,32 @@ func TestCheckJSON(t *testing.T) {
 			t.Errorf("checkJSON(%.60s) = %v, want bad=%v", tc.in, err, tc.bad)
 		}
 	}
+}
+
+// FuzzSHCNumeric: numeric QR text decodes strictly, and whatever decodes
+// is the one text that encodes to it.
+func FuzzSHCNumeric(f *testing.F) {
+	for _, s := range []string{"shc:/5676290952432060346029243740446031222959532654603460292540772804336028702865", "shc:/1/2/56", "shc:/7", "shc:/78", "shc:/0/2/56"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		q, err := parseSHCQR(text)
+		if err != nil {
+			if !errors.Is(err, ErrSHC) {
+				t.Fatalf("%v does not wrap ErrSHC", err)
+			}
+			return
+		}
+		var enc strings.Builder
+		enc.WriteString(PrefixSHC)
+		if q.total > 0 {
+			fmt.Fprintf(&enc, "%d/%d/", q.index, q.total)
+		}
+		for i := 0; i < len(q.jws); i++ {
+			fmt.Fprintf(&enc, "%02d", q.jws[i]-45)
+		}
+		if enc.String() != text {
+			t.Fatalf("%q decodes to %q, which encodes to %q", text, q.jws, enc.String())
+		}
+	})
 }

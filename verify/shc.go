@@ -64,10 +64,10 @@ func parseSHCQR(text string) (shcQR, error) {
 		if len(parts) != 3 {
 			return q, fmt.Errorf("%w: a chunk header is shc:/i/n/", ErrSHC)
 		}
-		var err1, err2 error
-		q.index, err1 = strconv.Atoi(parts[0])
-		q.total, err2 = strconv.Atoi(parts[1])
-		if err1 != nil || err2 != nil || q.total < 2 || q.total > maxChunks || q.index < 1 || q.index > q.total {
+		var ok1, ok2 bool
+		q.index, ok1 = headerNumber(parts[0])
+		q.total, ok2 = headerNumber(parts[1])
+		if !ok1 || !ok2 || q.total < 2 || q.total > maxChunks || q.index < 1 || q.index > q.total {
 			return q, fmt.Errorf("%w: chunk header %.20q is not i/n with 1 ≤ i ≤ n ≤ %d", ErrSHC, parts[0]+"/"+parts[1], maxChunks)
 		}
 		rest = parts[2]
@@ -89,6 +89,16 @@ func parseSHCQR(text string) (shcQR, error) {
 	}
 	q.jws = string(b)
 	return q, nil
+}
+
+// headerNumber reads a chunk header number: digits, no sign, no leading
+// zero, so each header has one spelling.
+func headerNumber(s string) (int, bool) {
+	if s == "" || len(s) > 3 || s[0] == '0' || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 // AssembleSHC joins the QRs of one chunked card, given in any order: every
