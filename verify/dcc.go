@@ -304,11 +304,17 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 	} else {
 		c.Schema = Passed
 	}
+	res.settle(fails)
+}
+
+// settle sets the verdict from the failed steps: the first one found, the
+// most basic, names it; none failed is a pass.
+func (r *Result) settle(fails []step) {
 	for _, s := range fails {
-		res.fail(s.verdict, s.reason, s.detail)
+		r.fail(s.verdict, s.reason, s.detail)
 	}
 	if len(fails) == 0 {
-		res.Verdict, res.Reason, res.Detail = Pass, ReasonOK, validDetail[dcc.Type]
+		r.Verdict, r.Reason, r.Detail = Pass, ReasonOK, validDetail[r.Type]
 	}
 }
 

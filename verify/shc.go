@@ -418,12 +418,7 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 	} else {
 		c.Schema = Passed
 	}
-	for _, s := range fails {
-		res.fail(s.verdict, s.reason, s.detail)
-	}
-	if len(fails) == 0 {
-		res.Verdict, res.Reason, res.Detail = Pass, ReasonOK, validDetail[res.Type]
-	}
+	res.settle(fails)
 }
 
 // checkSHCTime: nbf ≤ now, and now ≤ exp when there is one. Both are
