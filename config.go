@@ -35,21 +35,43 @@ type config struct {
 	Trust struct {
 		Files []string `mapstructure:"files"`
 	} `mapstructure:"trust"`
+	Store struct {
+		Path          string `mapstructure:"path"`
+		RetentionDays int    `mapstructure:"retention_days"`
+	} `mapstructure:"store"`
+	Gate struct {
+		ReuseWindow time.Duration `mapstructure:"reuse_window"`
+	} `mapstructure:"gate"`
+	Scanner struct {
+		Source string `mapstructure:"source"`
+	} `mapstructure:"scanner"`
+	Hooks struct {
+		Pass   string `mapstructure:"pass"`
+		Fail   string `mapstructure:"fail"`
+		Manual string `mapstructure:"manual"`
+	} `mapstructure:"hooks"`
 
 	location *time.Location
 }
 
 // configDefaults are every key and its default; config.yaml documents them.
 var configDefaults = map[string]any{
-	"venue.name":        "",
-	"venue.type":        "restaurant",
-	"venue.country":     "KR",
-	"venue.timezone":    "Asia/Seoul",
-	"language":          "ko",
-	"policy.profile":    policy.DefaultProfile,
-	"policy.rules":      "",
-	"policy.value_sets": []string{},
-	"trust.files":       []string{},
+	"venue.name":           "",
+	"venue.type":           "restaurant",
+	"venue.country":        "KR",
+	"venue.timezone":       "Asia/Seoul",
+	"language":             "ko",
+	"policy.profile":       policy.DefaultProfile,
+	"policy.rules":         "",
+	"policy.value_sets":    []string{},
+	"trust.files":          []string{},
+	"store.path":           "munjigi.db",
+	"store.retention_days": 28,
+	"gate.reuse_window":    "2h",
+	"scanner.source":       "stdin",
+	"hooks.pass":           "",
+	"hooks.fail":           "",
+	"hooks.manual":         "",
 }
 
 var languages = []string{"ko", "en"}
@@ -106,8 +128,20 @@ func (c *config) check() error {
 		return fmt.Errorf("config: venue.timezone %q is not a time zone (like Asia/Seoul or UTC)", c.Venue.Timezone)
 	}
 	c.location = loc
-	if !slices.Contains(policy.Names(), c.Policy.Profile) {
-		return fmt.Errorf("config: policy.profile is %q; it must be one of %s", c.Policy.Profile, strings.Join(policy.Names(), ", "))
+	if c.Store.RetentionDays < 1 || c.Store.RetentionDays > 3650 {
+		return fmt.Errorf("config: store.retention_days is %d; it must be 1 to 3650", c.Store.RetentionDays)
+	}
+	if c.Gate.ReuseWindow < 0 || c.Gate.ReuseWindow > 7*24*time.Hour {
+		return fmt.Errorf("config: gate.reuse_window is %s; it must be 0 (off) to 168h", c.Gate.ReuseWindow)
+	}
+	if c.Scanner.Source != "stdin" {
+		return fmt.Errorf("config: scanner.source is %q; this munjigi reads stdin", c.Scanner.Source)
+	}
+	if c.Store.Path == "" {
+		return fmt.Errorf("config: store.path is empty; it must name the database file")
+	}
+	if c.Policy.Profile != "none" && !slices.Contains(policy.Names(), c.Policy.Profile) {
+		return fmt.Errorf("config: policy.profile is %q; it must be one of %s, or none", c.Policy.Profile, strings.Join(policy.Names(), ", "))
 	}
 	return nil
 }
@@ -115,6 +149,9 @@ func (c *config) check() error {
 // decider builds the policy decider the configuration describes: the
 // profile, the venue's own rules, munjigi's value sets and the venue's.
 func (c *config) decider() (*policy.Decider, error) {
+	if c.Policy.Profile == "none" {
+		return nil, nil
+	}
 	p, err := policy.Builtin(c.Policy.Profile)
 	if err != nil {
 		return nil, err

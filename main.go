@@ -48,6 +48,15 @@ Usage:
   munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
                          verify each payload (or each line of stdin) offline;
                          one JSON line per payload
+  munjigi run --headless [--db FILE] [--policy NAME] [--at TIME]
+                         the door without a screen: scans on stdin, one JSON
+                         line per decision once it is recorded
+  munjigi export [--since TIME] [--until TIME] [--format csv|jsonl]
+                         the entry log for a contact tracer (no personal data)
+  munjigi lookup PASS-ID was this pass here, and when
+  munjigi stats [--day DATE]
+                         a day's entries by hour, verdict and method
+  munjigi db check FILE  check a database file (what the kiosk does before start)
   munjigi rules list     the venue rule profiles munjigi ships
   munjigi rules test PATH...
                          run rule tests (business-rules layout, CertLogic suites)
@@ -69,6 +78,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdDemo(args[1:], stdout, stderr)
 	case "rules":
 		return cmdRules(args[1:], stdout, stderr)
+	case "run":
+		return cmdRun(args[1:], stdin, stdout, stderr)
+	case "export":
+		return cmdExport(args[1:], stdout, stderr)
+	case "lookup":
+		return cmdLookup(args[1:], stdout, stderr)
+	case "stats":
+		return cmdStats(args[1:], stdout, stderr)
+	case "db":
+		return cmdDB(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

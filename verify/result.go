@@ -63,6 +63,10 @@ const (
 
 	ReasonIncomplete        Reason = "incomplete"         // one QR of a card split over several: scan the rest
 	ReasonRevocationUnknown Reason = "revocation-unknown" // the issuer's revocation list cannot be read
+
+	// The decision step's reasons (package gate).
+	ReasonReused         Reason = "reused"          // the same pass was admitted within the re-use window
+	ReasonClockUntrusted Reason = "clock-untrusted" // time decides this pass and the kiosk's clock cannot be trusted
 )
 
 // Check is the outcome of one step: not reached, passed or failed. It

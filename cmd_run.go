@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"munjigi/demo"
+	"munjigi/gate"
+	"munjigi/scanner"
+	"munjigi/store"
+	"munjigi/verify"
+)
+
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("run", stderr)
+	headless := fs.Bool("headless", false, "run the door without a screen: scans in, one JSON line per decision out")
+	source := fs.String("scanner", "", "where scans come from: stdin (config scanner.source)")
+	dbPath := fs.String("db", "", "the database `FILE` (config store.path)")
+	var trustFiles listFlag
+	fs.Var(&trustFiles, "trust", "trust `FILE` as verify does; repeat to add more")
+	useDemo := fs.Bool("demo", false, "trust the demo signer too")
+	profile := fs.String("policy", "", "the venue rule profile `NAME`, or none (config policy.profile)")
+	at := fs.String("at", "", "pin the clock to `TIME` (RFC 3339): for tests and replays")
+	configPath := fs.String("config", "", "read settings from `FILE` (see config.yaml)")
+	venue := fs.String("venue", "", "the venue `TYPE` the rules see (config venue.type)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: munjigi run --headless [--scanner stdin] [--db FILE] [--trust FILE]... [--policy NAME] [--at TIME]
+
+The door without a screen, for unattended gates and scripting: reads scans
+(one per line), decides each as the kiosk does (verify, venue rules, re-use),
+records it, and prints one JSON line per decision once the entry is durable.
+SIGTERM finishes the scan in hand and exits.
+
+`)
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	usageErr := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "munjigi run: "+format+"\n", args...)
+		return exitUsage
+	}
+	if !*headless {
+		return usageErr("the kiosk screen is not built yet: use --headless")
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "scanner":
+			cfg.Scanner.Source = *source
+		case "db":
+			cfg.Store.Path = *dbPath
+		case "policy":
+			cfg.Policy.Profile = *profile
+		case "venue":
+			cfg.Venue.Type = *venue
+		}
+	})
+	if err := cfg.check(); err != nil {
+		return usageErr("%v", err)
+	}
+	now, pinned := time.Now, false
+	if *at != "" {
+		t, err := verify.ParseTime(*at)
+		if err != nil {
+			return usageErr("--at: %v", err)
+		}
+		now, pinned = func() time.Time { return t }, true
+	}
+
+	db, gap, err := openStore(cfg.Store.Path, now(), stderr)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer db.Close()
+
+	trust := verify.NewTrust()
+	if list, _, err := db.TrustList(); err == nil && list != nil {
+		if err := trust.AddList(list); err != nil {
+			fmt.Fprintf(stderr, "munjigi run: the stored trust list cannot be read: %v\n", err)
+		}
+	}
+	for _, f := range append(cfg.Trust.Files, trustFiles...) {
+		if err := trust.AddFile(f); err != nil {
+			return usageErr("trust: %v", err)
+		}
+	}
+	if *useDemo {
+		if err := trust.AddList(demo.TrustList(now())); err != nil {
+			return usageErr("demo trust list: %v", err)
+		}
+	}
+	decider, err := cfg.decider()
+	if err != nil {
+		return usageErr("policy: %v", err)
+	}
+	g, err := gate.New(gate.Config{
+		Verifier: verify.New(trust, now), Decider: decider, DB: db, Now: now, ClockConfirmed: pinned,
+		ReuseWindow: cfg.Gate.ReuseWindow, Location: cfg.location,
+	})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if clock := g.ClockState(); !clock.Trusted {
+		fmt.Fprintf(stderr, "munjigi run: %s: passes that time decides get a manual check\n", clock.Reason)
+	}
+	hooks := gate.Hooks{Pass: cfg.Hooks.Pass, Fail: cfg.Hooks.Fail, Manual: cfg.Hooks.Manual}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	emit := func(o gate.Outcome) bool {
+		if err := enc.Encode(decision(o)); err != nil {
+			fmt.Fprintf(stderr, "munjigi run: %v\n", err)
+			return false
+		}
+		hooks.Run(o)
+		return true
+	}
+	if gap != "" && !emit(g.Gap(gap)) {
+		return exitUsage
+	}
+
+	go purgeLoop(ctx, g, time.Duration(cfg.Store.RetentionDays)*24*time.Hour, stderr)
+
+	scans := make(chan scanner.Scan)
+	go scanner.ReadLines(stdin, "stdin", now, scans)
+	for {
+		// A signal is seen between scans: the one in hand is finished and
+		// recorded first.
+		select {
+		case <-ctx.Done():
+			return exitOK
+		case s, ok := <-scans:
+			if !ok {
+				return exitOK
+			}
+			var o gate.Outcome
+			if s.Err != nil {
+				// Not a scan: still a moment at the door, recorded as such.
+				r := verify.TooLarge(0)
+				r.Detail = s.Err.Error()
+				o = g.Record(r)
+			} else {
+				o = g.Scan(s.Payload)
+			}
+			if !emit(o) {
+				return exitUsage
+			}
+		}
+	}
+}
+
+// headlessLine is one decision as the headless mode prints it.
+type headlessLine struct {
+	Seq      uint64    `json:"seq,omitempty"`
+	At       time.Time `json:"at"`
+	Verdict  string    `json:"verdict"`
+	Method   string    `json:"method"`
+	Format   string    `json:"format,omitempty"`
+	Type     string    `json:"type,omitempty"`
+	Reason   string    `json:"reason"`
+	Detail   string    `json:"detail,omitempty"`
+	Check    string    `json:"check,omitempty"`
+	Logged   bool      `json:"logged"`
+	LogError string    `json:"logError,omitempty"`
+}
+
+func decision(o gate.Outcome) headlessLine {
+	return headlessLine{Seq: o.Seq, At: o.At, Verdict: string(o.Verdict), Method: o.Method, Format: string(o.Format),
+		Type: string(o.Type), Reason: string(o.Reason), Detail: o.Detail, Check: o.Check, Logged: o.Logged, LogError: o.LogError}
+}
+
+// purgeLoop keeps the log within its retention: at start and hourly, in
+// small batches with pauses, so the door never waits on it.
+func purgeLoop(ctx context.Context, g *gate.Gate, retention time.Duration, stderr io.Writer) {
+	pause := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+			return true
+		}
+	}
+	for {
+		if _, err := g.Purge(retention, pause); err != nil {
+			fmt.Fprintf(stderr, "munjigi run: %v\n", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
+}
+
+// checkTimeout bounds the integrity check of the database before start.
+const checkTimeout = 15 * time.Second
+
+// openStore opens the database after checking it in a child process: a
+// damaged file can crash the process that reads it, and the door must not
+// be that process. A damaged file is moved aside and a fresh one started;
+// the note returned says so, for the log and the screen.
+func openStore(path string, now time.Time, stderr io.Writer) (*store.DB, string, error) {
+	var gap string
+	if _, err := os.Stat(path); err == nil {
+		if err := checkInChild(path); err != nil {
+			aside, merr := store.MoveAside(path, now)
+			if merr != nil {
+				return nil, "", merr
+			}
+			gap = fmt.Sprintf("the database was damaged (%v) and was moved aside to %s; a fresh log starts here", err, aside)
+			fmt.Fprintf(stderr, "munjigi: %s\n", gap)
+		}
+	}
+	db, err := store.Open(path, store.Options{})
+	if errors.Is(err, store.ErrDamaged) {
+		// The check passed but opening did not: the file changed, or the
+		// check missed it. Move it aside all the same.
+		aside, merr := store.MoveAside(path, now)
+		if merr != nil {
+			return nil, "", merr
+		}
+		gap = fmt.Sprintf("the database could not be opened (%v) and was moved aside to %s; a fresh log starts here", err, aside)
+		fmt.Fprintf(stderr, "munjigi: %s\n", gap)
+		db, err = store.Open(path, store.Options{})
+	}
+	return db, gap, err
+}
+
+// checkInChild runs 'munjigi db check FILE' and reports whether the file
+// is sound. A crash or a hang of the child is a damaged file.
+func checkInChild(path string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return store.Check(path) // nowhere to run a child: check here
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, exe, "db", "check", path).CombinedOutput()
+	if ctx.Err() != nil {
+		return fmt.Errorf("the check did not finish in %s", checkTimeout)
+	}
+	if err != nil {
+		msg := string(out)
+		if len(msg) > 300 {
+			msg = msg[:300]
+		}
+		return fmt.Errorf("%v: %s", err, msg)
+	}
+	return nil
+}
