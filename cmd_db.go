@@ -143,7 +143,7 @@ func cmdLookup(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	id := args[0]
-	db, _, code, ok := openForReading(fs, args[1:], stderr)
+	db, cfg, code, ok := openForReading(fs, args[1:], stderr)
 	if !ok {
 		return code
 	}
@@ -153,7 +153,7 @@ func cmdLookup(args []string, stdout, stderr io.Writer) int {
 	err := db.Entries(0, func(e store.Entry) (bool, error) {
 		if bytes.Equal(e.PassHash, hash) {
 			found++
-			fmt.Fprintf(stdout, "%s  seq %d  %s  %s %s\n", e.At.Format(time.RFC3339), e.Seq, e.Verdict, e.Method, e.Reason)
+			fmt.Fprintf(stdout, "%s  seq %d  %s  %s %s\n", e.At.In(cfg.location).Format(time.RFC3339), e.Seq, e.Verdict, e.Method, e.Reason)
 		}
 		return true, nil
 	})

@@ -50,6 +50,9 @@ type config struct {
 		Fail   string `mapstructure:"fail"`
 		Manual string `mapstructure:"manual"`
 	} `mapstructure:"hooks"`
+	Sound struct {
+		Bell bool `mapstructure:"bell"`
+	} `mapstructure:"sound"`
 
 	location *time.Location
 }
@@ -72,6 +75,7 @@ var configDefaults = map[string]any{
 	"hooks.pass":           "",
 	"hooks.fail":           "",
 	"hooks.manual":         "",
+	"sound.bell":           true,
 }
 
 var languages = []string{"ko", "en"}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -85,15 +84,13 @@ func (d *DB) purgePasses(tx *bolt.Tx, cutoff time.Time) error {
 }
 
 // Check verifies the file at path the way bbolt can: every page reachable
-// and accounted for, every bucket sound. It is meant to run in a child
-// process (a damaged file can crash the reader), before the kiosk opens
-// the database.
-func Check(path string) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: %v", ErrDamaged, p)
-		}
-	}()
+// and accounted for, every bucket sound, every entry decodable. It is meant
+// to run in a short-lived child process (munjigi db check) before the kiosk
+// opens the database: a damaged file can crash the reader, and bbolt's
+// checker can walk a cycle of pages forever after it has reported the
+// damage. So Check returns at the first problem and leaves the checker
+// running on the still-open file; the process exiting is what ends it.
+func Check(path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
@@ -101,30 +98,42 @@ func Check(path string) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
-	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		var problems []error
-		// Drain every report: the checker's goroutine reads the file until
-		// it has sent them all, and must finish before the file is closed.
-		for e := range tx.Check() {
-			if len(problems) < 10 {
-				problems = append(problems, e)
+	verdict := make(chan error, 2)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				verdict <- fmt.Errorf("%w: %v", ErrDamaged, p)
 			}
-		}
-		if len(problems) > 0 {
-			return fmt.Errorf("%w: %v", ErrDamaged, errors.Join(problems...))
-		}
-		for _, name := range [][]byte{bucketEntries, bucketOutbox, bucketPasses, bucketTrust, bucketMeta} {
-			if tx.Bucket(name) == nil {
-				return fmt.Errorf("%w: bucket %s is missing", ErrDamaged, name)
+		}()
+		verdict <- db.View(func(tx *bolt.Tx) error {
+			reported := false
+			for e := range tx.Check() {
+				if !reported {
+					verdict <- fmt.Errorf("%w: %v", ErrDamaged, e)
+					reported = true
+				}
+				// Keep draining: the checker reads the file until it
+				// has sent every report, and the file must stay mapped.
 			}
-		}
-		// Every entry must decode: a page can be sound and its bytes not.
-		return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
-			_, err := decodeEntry(k, v)
-			return err
+			if reported {
+				return nil
+			}
+			for _, name := range [][]byte{bucketEntries, bucketOutbox, bucketPasses, bucketTrust, bucketMeta} {
+				if tx.Bucket(name) == nil {
+					return fmt.Errorf("%w: bucket %s is missing", ErrDamaged, name)
+				}
+			}
+			// A page can be sound and its bytes not.
+			return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+				_, err := decodeEntry(k, v)
+				return err
+			})
 		})
-	})
+	}()
+	if err := <-verdict; err != nil {
+		return err // the file stays open: see above
+	}
+	return db.Close()
 }
 
 // MoveAside renames a damaged database out of the way, to

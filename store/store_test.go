@@ -226,7 +226,7 @@ func TestPurge(t *testing.T) {
 	if _, _, ok, _ := db.LastAdmitted(db.HashPassID(day0.String())); ok {
 		t.Error("an admission older than the retention is still remembered")
 	}
-	if _, _, ok, _ := db.LastAdmitted(db.HashPassID(now.Add(-time.Hour*24).Truncate(time.Hour*24).Add(12*time.Hour).String())); !ok {
+	if _, _, ok, _ := db.LastAdmitted(db.HashPassID(now.Add(-time.Hour * 24).Truncate(time.Hour * 24).Add(12 * time.Hour).String())); !ok {
 		t.Error("a recent admission was forgotten")
 	}
 	ob, _ := db.Outbox(100000)

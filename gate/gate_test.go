@@ -1,0 +1,258 @@
+package gate_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"munjigi/demo"
+	"munjigi/gate"
+	"munjigi/policy"
+	"munjigi/store"
+	"munjigi/verify"
+)
+
+var seoul = time.FixedZone("KST", 9*3600)
+
+// door is a gate over a real database, with a clock the test moves.
+type door struct {
+	g       *gate.Gate
+	db      *store.DB
+	now     time.Time
+	samples map[string]demo.Sample
+}
+
+func newDoor(t *testing.T, start time.Time, opts store.Options, profile string) *door {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d := &door{db: db, now: start, samples: map[string]demo.Sample{}}
+	var decider *policy.Decider
+	if profile != "" {
+		p, err := policy.Builtin(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decider = policy.NewDecider(p, policy.Options{Location: seoul, VenueType: "gym", ValueSets: policy.BuiltinValueSets()})
+	}
+	clock := func() time.Time { return d.now }
+	d.g, err = gate.New(gate.Config{Verifier: verify.New(demo.Trust(start), clock), Decider: decider, DB: db, Now: clock, Location: seoul})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Demo passes are signed for the start time, whatever the door's clock
+	// says later.
+	all, err := demo.Passes(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		d.samples[s.Label] = s
+	}
+	return d
+}
+
+func (d *door) scan(t *testing.T, label string) gate.Outcome {
+	t.Helper()
+	s, ok := d.samples[label]
+	if !ok {
+		t.Fatalf("no demo pass %q", label)
+	}
+	return d.g.Scan([]byte(s.Payload))
+}
+
+const vaccinated = "vaccinated, 2 of 2 doses"
+
+var now = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+func TestScanIsRecorded(t *testing.T) {
+	d := newDoor(t, now, store.Options{}, "")
+	o := d.scan(t, vaccinated)
+	if o.Verdict != verify.Pass || !o.Logged || o.Seq != 1 || !o.ClockTrusted || o.Method != gate.MethodQR {
+		t.Fatalf("%+v", o)
+	}
+	e, ok, err := d.db.Entry(o.Seq)
+	if err != nil || !ok {
+		t.Fatal("the entry is not in the log")
+	}
+	if e.Verdict != "pass" || e.Format != "dcc" || e.Type != "v" || e.Reason != "ok" || !e.Admitted || len(e.PassHash) != 32 || !e.At.Equal(now) {
+		t.Errorf("entry %+v", e)
+	}
+	// Every outcome is recorded, refusals and unreadable codes too.
+	for _, label := range []string{"expired certificate", "not a pass (a menu link)", "altered after signing"} {
+		if o := d.scan(t, label); !o.Logged || o.Verdict == verify.Pass {
+			t.Errorf("%s: %+v", label, o)
+		}
+	}
+	if n, _ := d.db.Count(); n != 4 {
+		t.Errorf("%d entries, want 4", n)
+	}
+}
+
+// TestReuse: the same pass admitted again within the window is a manual
+// check naming the first time; after the window it passes again.
+func TestReuse(t *testing.T) {
+	d := newDoor(t, now, store.Options{}, "")
+	d.scan(t, vaccinated)
+	d.now = now.Add(90 * time.Minute)
+	o := d.scan(t, vaccinated)
+	if o.Verdict != verify.Manual || o.Reason != verify.ReasonReused || !o.ReusedAt.Equal(now) || !strings.Contains(o.Detail, "21:00") {
+		t.Fatalf("%s %s %q", o.Verdict, o.Reason, o.Detail)
+	}
+	// The manual outcome is not an admission: the window counts from the
+	// first entry.
+	d.now = now.Add(2*time.Hour + time.Second)
+	if o := d.scan(t, vaccinated); o.Verdict != verify.Pass {
+		t.Fatalf("after the window: %s %s", o.Verdict, o.Reason)
+	}
+	// A different pass is not a re-use.
+	if o := d.scan(t, "vaccinated, booster"); o.Verdict != verify.Pass {
+		t.Errorf("another pass: %s %s", o.Verdict, o.Reason)
+	}
+}
+
+// TestClock is RELIABILITY row 17: a board that boots in 1970, a clock
+// stepped back an hour, a clock two years ahead.
+func TestClock(t *testing.T) {
+	d := newDoor(t, now, store.Options{}, "")
+	d.scan(t, vaccinated) // the clock is trusted and seen
+	d.now = now.Add(2 * time.Minute)
+	d.scan(t, "vaccinated, booster")
+	// The high-water mark is written now and then; make sure it is.
+	d.now = now.Add(3 * time.Minute)
+	d.scan(t, "negative PCR test")
+
+	for _, tc := range []struct {
+		name   string
+		at     time.Time
+		reason string
+	}{
+		{"booted in 1970", time.Unix(0, 0).UTC(), "not set"},
+		{"stepped back an hour", now.Add(-time.Hour), "went back"},
+		{"two years ahead", now.AddDate(2, 0, 0), "jumped ahead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d.now = tc.at
+			clock := d.g.ClockState()
+			if clock.Trusted || !strings.Contains(clock.Reason, tc.reason) {
+				t.Fatalf("clock %+v, want untrusted: %s", clock, tc.reason)
+			}
+			// No time-based pass: a valid pass is a manual check; a forged
+			// one is still refused.
+			o := d.scan(t, "recovered")
+			if o.Verdict != verify.Manual || o.Reason != verify.ReasonClockUntrusted || o.ClockTrusted || !o.Logged {
+				t.Errorf("a pass with the clock %s: %s %s", tc.name, o.Verdict, o.Reason)
+			}
+			if o := d.scan(t, "altered after signing"); o.Verdict != verify.Fail {
+				t.Errorf("a forged pass with the clock %s: %s %s", tc.name, o.Verdict, o.Reason)
+			}
+			// Nothing is purged on a clock that cannot be trusted.
+			before, _ := d.db.Count()
+			if n, err := d.g.Purge(time.Hour, func() bool { return true }); err == nil || n != 0 {
+				t.Errorf("purged %d with the clock %s (%v)", n, tc.name, err)
+			}
+			if after, _ := d.db.Count(); after != before {
+				t.Errorf("entries went from %d to %d", before, after)
+			}
+		})
+	}
+	// Sequence numbers kept their order through it all.
+	var last uint64
+	d.db.Entries(0, func(e store.Entry) (bool, error) {
+		if e.Seq <= last {
+			t.Errorf("seq %d after %d", e.Seq, last)
+		}
+		last = e.Seq
+		return true, nil
+	})
+	// A person confirms the time: it is trusted again from there.
+	d.now = now.AddDate(2, 0, 0)
+	if err := d.g.ConfirmClock(); err != nil {
+		t.Fatal(err)
+	}
+	if c := d.g.ClockState(); !c.Trusted {
+		t.Errorf("after confirming: %+v", c)
+	}
+}
+
+// TestNotLogged is RELIABILITY row 4 at the door: with the database full,
+// the verdict is still given, with "not logged".
+func TestNotLogged(t *testing.T) {
+	d := newDoor(t, now, store.Options{MaxSize: 128 << 10, NoSync: true}, "")
+	var o gate.Outcome
+	for i := 0; i < 10000; i++ {
+		d.now = now.Add(time.Duration(i) * time.Second)
+		if o = d.scan(t, "expired certificate"); !o.Logged {
+			break
+		}
+	}
+	if o.Logged || !strings.Contains(o.LogError, "disk is full") || o.Verdict != verify.Fail || o.Reason != verify.ReasonExpired {
+		t.Fatalf("%+v", o)
+	}
+	if o := d.scan(t, vaccinated); o.Verdict != verify.Pass || o.Logged {
+		t.Errorf("a pass on a full disk: %s logged=%v", o.Verdict, o.Logged)
+	}
+}
+
+func TestManualAndGap(t *testing.T) {
+	d := newDoor(t, now, store.Options{}, "")
+	o := d.g.Manual(gate.MethodManualSticker, true, "A3", "sticker-checked")
+	if !o.Logged || o.Verdict != verify.Pass {
+		t.Fatalf("%+v", o)
+	}
+	e, _, _ := d.db.Entry(o.Seq)
+	if e.Method != "manual-sticker" || e.Staff != "A3" || !e.Admitted {
+		t.Errorf("entry %+v", e)
+	}
+	g := d.g.Gap("the database was damaged and moved aside")
+	e, _, _ = d.db.Entry(g.Seq)
+	if e.Method != gate.MethodGap || !strings.Contains(e.Note, "damaged") || e.Admitted {
+		t.Errorf("gap entry %+v", e)
+	}
+}
+
+func TestPolicyAtTheGate(t *testing.T) {
+	d := newDoor(t, now, store.Options{}, "kr-2021-vaccine-pass")
+	if o := d.scan(t, "first dose only"); o.Verdict != verify.Fail || o.Reason != verify.ReasonRuleFailed {
+		t.Errorf("first dose at a gym: %s %s", o.Verdict, o.Reason)
+	}
+	if o := d.scan(t, vaccinated); o.Verdict != verify.Pass || o.Policy != "kr-2021-vaccine-pass" {
+		t.Errorf("vaccinated: %s %s %q", o.Verdict, o.Reason, o.Policy)
+	}
+}
+
+func TestHooks(t *testing.T) {
+	dir := t.TempDir()
+	out, release := filepath.Join(dir, "cues"), filepath.Join(dir, "release")
+	// The manual hook blocks until released: Run must not wait for it.
+	h := gate.Hooks{Pass: "echo pass $MUNJIGI_VERDICT $MUNJIGI_TYPE >> " + out, Fail: "echo fail $MUNJIGI_REASON >> " + out,
+		Manual: "while [ ! -e " + release + " ]; do sleep 0.01; done; echo manual >> " + out, Timeout: time.Minute}
+	d := newDoor(t, now, store.Options{}, "")
+	returned := make(chan struct{})
+	go func() {
+		for _, label := range []string{"not a pass (a menu link)", vaccinated, "expired certificate"} {
+			h.Run(d.scan(t, label))
+		}
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(30 * time.Second): // a guard against hanging, not a measure
+		t.Fatal("Run waited for a hook that had not finished")
+	}
+	var got string
+	for i := 0; i < 500 && strings.Count(got, "\n") < 2; i++ {
+		time.Sleep(10 * time.Millisecond)
+		b, _ := os.ReadFile(out)
+		got = string(b)
+	}
+	if !strings.Contains(got, "pass pass v") || !strings.Contains(got, "fail expired") || strings.Contains(got, "manual") {
+		t.Errorf("hooks wrote %q", got)
+	}
+	os.WriteFile(release, nil, 0o600)
+}
