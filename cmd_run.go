@@ -128,7 +128,7 @@ SIGTERM finishes the scan in hand and exits.
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	emit := func(o gate.Outcome) bool {
-		if err := enc.Encode(decision(o)); err != nil {
+		if err := enc.Encode(decision(o, cfg.location)); err != nil {
 			fmt.Fprintf(stderr, "munjigi run: %v\n", err)
 			return false
 		}
@@ -204,8 +204,9 @@ type headlessLine struct {
 	LogError string    `json:"logError,omitempty"`
 }
 
-func decision(o gate.Outcome) headlessLine {
-	return headlessLine{Seq: o.Seq, At: o.At, Verdict: string(o.Verdict), Method: o.Method, Format: string(o.Format),
+// decision is o as printed: at the venue's local time, as staff read it.
+func decision(o gate.Outcome, loc *time.Location) headlessLine {
+	return headlessLine{Seq: o.Seq, At: o.At.In(loc), Verdict: string(o.Verdict), Method: o.Method, Format: string(o.Format),
 		Type: string(o.Type), Reason: string(o.Reason), Detail: o.Detail, Check: o.Check, Logged: o.Logged, LogError: o.LogError}
 }
 
