@@ -24,7 +24,7 @@ import (
 func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("run", stderr)
 	headless := fs.Bool("headless", false, "run the door without a screen: scans in, one JSON line per decision out")
-	source := fs.String("scanner", "", "where scans come from: stdin (config scanner.source)")
+	sf := scannerFlags(fs)
 	dbPath := fs.String("db", "", "the database `FILE` (config store.path)")
 	var trustFiles listFlag
 	fs.Var(&trustFiles, "trust", "trust `FILE` as verify does; repeat to add more")
@@ -34,12 +34,15 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "read settings from `FILE` (see config.yaml)")
 	venue := fs.String("venue", "", "the venue `TYPE` the rules see (config venue.type)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: munjigi run --headless [--scanner stdin] [--db FILE] [--trust FILE]... [--policy NAME] [--at TIME]
+		fmt.Fprint(stderr, `Usage: munjigi run --headless [--scanner stdin|serial|file] [--port DEVICE|auto] [--baud N]
+                            [--file PATH] [--db FILE] [--trust FILE]... [--policy NAME] [--at TIME]
 
 The door without a screen, for unattended gates and scripting: reads scans
-(one per line), decides each as the kiosk does (verify, venue rules, re-use),
-records it, and prints one JSON line per decision once the entry is durable.
-SIGTERM finishes the scan in hand and exits.
+(from standard input, one per line, by default; from a serial scanner with
+--port; from a file or named pipe with --file), decides each as the kiosk
+does (verify, venue rules, re-use), records it, and prints one JSON line per
+decision once the entry is durable. A serial scanner may be unplugged and
+plugged back in. SIGTERM finishes the scan in hand and exits.
 
 `)
 		fs.PrintDefaults()
@@ -59,9 +62,8 @@ SIGTERM finishes the scan in hand and exits.
 		return usageErr("%v", err)
 	}
 	fs.Visit(func(f *flag.Flag) {
+		sf.apply(cfg, f)
 		switch f.Name {
-		case "scanner":
-			cfg.Scanner.Source = *source
 		case "db":
 			cfg.Store.Path = *dbPath
 		case "policy":
@@ -144,30 +146,67 @@ SIGTERM finishes the scan in hand and exits.
 
 	go purgeLoop(ctx, g, time.Duration(cfg.Store.RetentionDays)*24*time.Hour, stderr)
 
-	scans := make(chan scanner.Scan)
-	go scanner.ReadLines(stdin, "stdin", now, scans)
-	for {
-		// A signal is seen between scans: the one in hand is finished and
-		// recorded first.
-		select {
-		case <-ctx.Done():
-			return exitOK
-		case s, ok := <-scans:
-			if !ok {
-				return exitOK
-			}
-			var o gate.Outcome
+	for s := range cfg.source(stdin, now).Scans(ctx) {
+		var o gate.Outcome
+		switch {
+		case s.Kind != scanner.Read:
+			// The scanner came or went: the door says so; nobody was
+			// decided.
 			if s.Err != nil {
-				// Not a scan: still a moment at the door, recorded as such.
-				r := verify.TooLarge(0)
-				r.Detail = s.Err.Error()
-				o = g.Record(r)
+				fmt.Fprintf(stderr, "munjigi run: %v; waiting for it\n", s.Err)
 			} else {
-				o = g.Scan(s.Payload)
+				fmt.Fprintf(stderr, "munjigi run: scanner connected: %s\n", s.Source)
 			}
-			if !emit(o) {
-				return exitUsage
-			}
+			continue
+		case s.Err != nil:
+			// Not a scan: still a moment at the door, recorded as such.
+			o = g.Record(verify.Misread(s.Err.Error()))
+		default:
+			o = g.Scan(s.Payload)
+		}
+		if !emit(o) {
+			return exitUsage
+		}
+		// A signal is seen between scans: the one in hand is finished
+		// and recorded first.
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return exitOK
+}
+
+// scannerOverrides are the scanner's command-line flags.
+type scannerOverrides struct {
+	source, port, file *string
+	baud               *int
+}
+
+func scannerFlags(fs *flag.FlagSet) scannerOverrides {
+	return scannerOverrides{
+		source: fs.String("scanner", "", "where scans come from: stdin, serial or file (config scanner.source)"),
+		port:   fs.String("port", "", "the serial scanner's `DEVICE`, or auto (config scanner.port)"),
+		baud:   fs.Int("baud", 0, "the serial scanner's baud `RATE` (config scanner.baud)"),
+		file:   fs.String("file", "", "the `FILE` or named pipe to read scans from (config scanner.file)"),
+	}
+}
+
+// apply sets the configuration from a flag given on the command line.
+func (o scannerOverrides) apply(cfg *config, f *flag.Flag) {
+	switch f.Name {
+	case "scanner":
+		cfg.Scanner.Source = *o.source
+	case "port":
+		cfg.Scanner.Port = *o.port
+		if *o.source == "" {
+			cfg.Scanner.Source = "serial" // --port alone says it
+		}
+	case "baud":
+		cfg.Scanner.Baud = *o.baud
+	case "file":
+		cfg.Scanner.File = *o.file
+		if *o.source == "" {
+			cfg.Scanner.Source = "file"
 		}
 	}
 }
@@ -179,9 +218,9 @@ func bell(w io.Writer, v verify.Verdict) {
 	io.WriteString(w, strings.Repeat("\a", n))
 }
 
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(file any) bool {
+	f, ok := file.(*os.File)
 	if !ok {
 		return false
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"munjigi/policy"
+	"munjigi/scanner"
 )
 
 // config is munjigi's configuration: defaults, then config.yaml, then
@@ -43,7 +45,17 @@ type config struct {
 		ReuseWindow time.Duration `mapstructure:"reuse_window"`
 	} `mapstructure:"gate"`
 	Scanner struct {
-		Source string `mapstructure:"source"`
+		Source       string        `mapstructure:"source"`
+		Port         string        `mapstructure:"port"`
+		Baud         int           `mapstructure:"baud"`
+		DataBits     int           `mapstructure:"data_bits"`
+		Parity       string        `mapstructure:"parity"`
+		StopBits     int           `mapstructure:"stop_bits"`
+		ReadTimeout  time.Duration `mapstructure:"read_timeout"`
+		File         string        `mapstructure:"file"`
+		Terminator   string        `mapstructure:"terminator"`
+		Gap          time.Duration `mapstructure:"gap"`
+		DedupeWindow time.Duration `mapstructure:"dedupe_window"`
 	} `mapstructure:"scanner"`
 	Hooks struct {
 		Pass   string `mapstructure:"pass"`
@@ -59,23 +71,33 @@ type config struct {
 
 // configDefaults are every key and its default; config.yaml documents them.
 var configDefaults = map[string]any{
-	"venue.name":           "",
-	"venue.type":           "restaurant",
-	"venue.country":        "KR",
-	"venue.timezone":       "Asia/Seoul",
-	"language":             "ko",
-	"policy.profile":       policy.DefaultProfile,
-	"policy.rules":         "",
-	"policy.value_sets":    []string{},
-	"trust.files":          []string{},
-	"store.path":           "munjigi.db",
-	"store.retention_days": 28,
-	"gate.reuse_window":    "2h",
-	"scanner.source":       "stdin",
-	"hooks.pass":           "",
-	"hooks.fail":           "",
-	"hooks.manual":         "",
-	"sound.bell":           true,
+	"venue.name":            "",
+	"venue.type":            "restaurant",
+	"venue.country":         "KR",
+	"venue.timezone":        "Asia/Seoul",
+	"language":              "ko",
+	"policy.profile":        policy.DefaultProfile,
+	"policy.rules":          "",
+	"policy.value_sets":     []string{},
+	"trust.files":           []string{},
+	"store.path":            "munjigi.db",
+	"store.retention_days":  28,
+	"gate.reuse_window":     "2h",
+	"scanner.source":        "stdin",
+	"scanner.port":          "auto",
+	"scanner.baud":          9600,
+	"scanner.data_bits":     8,
+	"scanner.parity":        "none",
+	"scanner.stop_bits":     1,
+	"scanner.read_timeout":  "100ms",
+	"scanner.file":          "",
+	"scanner.terminator":    "line",
+	"scanner.gap":           "200ms",
+	"scanner.dedupe_window": "3s",
+	"hooks.pass":            "",
+	"hooks.fail":            "",
+	"hooks.manual":          "",
+	"sound.bell":            true,
 }
 
 var languages = []string{"ko", "en"}
@@ -138,8 +160,8 @@ func (c *config) check() error {
 	if c.Gate.ReuseWindow < 0 || c.Gate.ReuseWindow > 7*24*time.Hour {
 		return fmt.Errorf("config: gate.reuse_window is %s; it must be 0 (off) to 168h", c.Gate.ReuseWindow)
 	}
-	if c.Scanner.Source != "stdin" {
-		return fmt.Errorf("config: scanner.source is %q; this munjigi reads stdin", c.Scanner.Source)
+	if err := c.checkScanner(); err != nil {
+		return err
 	}
 	if c.Store.Path == "" {
 		return fmt.Errorf("config: store.path is empty; it must name the database file")
@@ -148,6 +170,79 @@ func (c *config) check() error {
 		return fmt.Errorf("config: policy.profile is %q; it must be one of %s, or none", c.Policy.Profile, strings.Join(policy.Names(), ", "))
 	}
 	return nil
+}
+
+// scannerSources are the values of scanner.source.
+var scannerSources = []string{"stdin", "serial", "file"}
+
+func (c *config) checkScanner() error {
+	sc := c.Scanner
+	if !slices.Contains(scannerSources, sc.Source) {
+		return fmt.Errorf("config: scanner.source is %q; it must be one of %s", sc.Source, strings.Join(scannerSources, ", "))
+	}
+	if _, err := scanner.ParseTerminator(sc.Terminator); err != nil {
+		return fmt.Errorf("config: scanner.terminator: %v", err)
+	}
+	if err := c.serial().Check(); err != nil {
+		return fmt.Errorf("config: scanner: %v", err)
+	}
+	for _, d := range []struct {
+		key      string
+		v        time.Duration
+		min, max time.Duration
+	}{
+		{"scanner.read_timeout", sc.ReadTimeout, 100 * time.Millisecond, 10 * time.Second},
+		{"scanner.gap", sc.Gap, 10 * time.Millisecond, 10 * time.Second},
+		{"scanner.dedupe_window", sc.DedupeWindow, 0, time.Minute},
+	} {
+		if d.v < d.min || d.v > d.max {
+			return fmt.Errorf("config: %s is %s; it must be %s to %s", d.key, d.v, d.min, d.max)
+		}
+	}
+	switch {
+	case sc.Source == "serial" && sc.Port == "":
+		return fmt.Errorf("config: scanner.port is empty; name the device (like /dev/ttyACM0) or say auto")
+	case sc.Source == "file" && sc.File == "":
+		return fmt.Errorf("config: scanner.file is empty; scanner.source file reads a file or named pipe it names")
+	}
+	return nil
+}
+
+// serial is the serial scanner the configuration describes.
+func (c *config) serial() *scanner.Serial {
+	sc := c.Scanner
+	return &scanner.Serial{Port: sc.Port, Baud: sc.Baud, DataBits: sc.DataBits, Parity: sc.Parity, StopBits: sc.StopBits, ReadTimeout: sc.ReadTimeout}
+}
+
+// source opens the configured scanner. stdin is standard input. Double
+// reads are one scan for a scanner (serial, or a terminal where a
+// keyboard scanner types); a script's pipe or file gets a decision for
+// every line.
+func (c *config) source(stdin io.Reader, now func() time.Time) scanner.Source {
+	src, physical := c.rawSource(stdin, now, nil)
+	if !physical {
+		return src
+	}
+	return scanner.Dedupe(src, c.Scanner.DedupeWindow)
+}
+
+// rawSource is the configured scanner with every read, and whether it is a
+// device a person scans at (where double reads happen). raw, when set,
+// sees the bytes before framing.
+func (c *config) rawSource(stdin io.Reader, now func() time.Time, raw func([]byte, time.Time)) (src scanner.Source, physical bool) {
+	sc := c.Scanner
+	end, _ := scanner.ParseTerminator(sc.Terminator) // checked by check
+	opts := scanner.Options{End: end, Gap: sc.Gap, Now: now, Raw: raw}
+	switch sc.Source {
+	case "serial":
+		s := c.serial()
+		s.Options = opts
+		return s, true
+	case "file":
+		st, err := os.Stat(sc.File)
+		return scanner.File(sc.File, opts), err == nil && st.Mode()&os.ModeCharDevice != 0
+	}
+	return scanner.Reader("stdin", stdin, opts), isTerminal(stdin)
 }
 
 // decider builds the policy decider the configuration describes: the

@@ -79,6 +79,27 @@ func TestLoadConfig(t *testing.T) {
 		{name: "reuse window", body: "gate:\n  reuse_window: 30m\n", check: func(c *config) bool { return c.Gate.ReuseWindow == 30*time.Minute }},
 		{name: "reuse window not a duration", body: "gate:\n  reuse_window: soon\n", wantErr: "reuse_window"},
 		{name: "scanner source", body: "scanner:\n  source: bluetooth\n", wantErr: "scanner.source"},
+		{name: "serial scanner", body: "scanner:\n  source: serial\n  port: /dev/ttyUSB0\n  baud: 115200\n  parity: even\n  data_bits: 7\n  stop_bits: 2\n",
+			check: func(c *config) bool {
+				s := c.serial()
+				return s.Port == "/dev/ttyUSB0" && s.Baud == 115200 && s.Parity == "even" && s.DataBits == 7 && s.StopBits == 2
+			}},
+		{name: "scanner defaults", body: "", check: func(c *config) bool {
+			s := c.Scanner
+			return s.Source == "stdin" && s.Port == "auto" && s.Baud == 9600 && s.Terminator == "line" && s.Gap == 200*time.Millisecond && s.DedupeWindow == 3*time.Second
+		}},
+		{name: "baud", body: "scanner:\n  baud: 9601\n", wantErr: "baud 9601"},
+		{name: "parity", body: "scanner:\n  parity: mark\n", wantErr: "parity"},
+		{name: "stop bits", body: "scanner:\n  stop_bits: 3\n", wantErr: "stop bits"},
+		{name: "terminator", body: "scanner:\n  terminator: tab\n", wantErr: "scanner.terminator"},
+		{name: "gap", body: "scanner:\n  gap: 1ms\n", wantErr: "scanner.gap is 1ms"},
+		{name: "dedupe window", body: "scanner:\n  dedupe_window: 1h\n", wantErr: "scanner.dedupe_window"},
+		{name: "dedupe off", body: "scanner:\n  dedupe_window: 0s\n", check: func(c *config) bool { return c.Scanner.DedupeWindow == 0 }},
+		{name: "read timeout", body: "scanner:\n  read_timeout: 10ms\n", wantErr: "scanner.read_timeout"},
+		{name: "serial without a port", body: "scanner:\n  source: serial\n  port: \"\"\n", wantErr: "scanner.port is empty"},
+		{name: "file without a file", body: "scanner:\n  source: file\n", wantErr: "scanner.file is empty"},
+		{name: "scanner from the environment", env: map[string]string{"MUNJIGI_SCANNER_SOURCE": "serial", "MUNJIGI_SCANNER_PORT": "/dev/ttyACM1"},
+			check: func(c *config) bool { return c.Scanner.Source == "serial" && c.Scanner.Port == "/dev/ttyACM1" }},
 		{name: "no policy", body: "policy:\n  profile: none\n", check: func(c *config) bool { return c.Policy.Profile == "none" }},
 		{name: "wrong type", body: "trust:\n  files: 7\n", wantErr: "config"},
 		{name: "not YAML", body: "venue: [\n", wantErr: "config"},

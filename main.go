@@ -15,6 +15,9 @@
 //	munjigi demo trust|passes
 //	munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
 //	munjigi rules list|test PATH...
+//	munjigi run --headless [--port DEVICE|auto] [--db FILE] [--trust FILE]...
+//	munjigi export|lookup|stats|db ...
+//	munjigi scanner test [--port DEVICE|auto]
 //
 // See README.md for each command.
 package main
@@ -48,9 +51,12 @@ Usage:
   munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
                          verify each payload (or each line of stdin) offline;
                          one JSON line per payload
-  munjigi run --headless [--db FILE] [--policy NAME] [--at TIME]
-                         the door without a screen: scans on stdin, one JSON
-                         line per decision once it is recorded
+  munjigi run --headless [--port DEVICE|auto] [--db FILE] [--policy NAME] [--at TIME]
+                         the door without a screen: scans from stdin or a
+                         serial scanner, one JSON line per decision once it
+                         is recorded
+  munjigi scanner test [--port DEVICE|auto]
+                         show what a scanner sends, to set one up
   munjigi export [--since TIME] [--until TIME] [--format csv|jsonl]
                          the entry log for a contact tracer (no personal data)
   munjigi lookup PASS-ID was this pass here, and when
@@ -88,6 +94,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdStats(args[1:], stdout, stderr)
 	case "db":
 		return cmdDB(args[1:], stdout, stderr)
+	case "scanner":
+		return cmdScanner(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -67,6 +67,7 @@ const (
 	// The decision step's reasons (package gate).
 	ReasonReused         Reason = "reused"          // the same pass was admitted within the re-use window
 	ReasonClockUntrusted Reason = "clock-untrusted" // time decides this pass and the kiosk's clock cannot be trusted
+	ReasonMisread        Reason = "misread"         // the scanner's read was cut off or far too long: scan again
 )
 
 // Check is the outcome of one step: not reached, passed or failed. It
@@ -181,6 +182,15 @@ func (r *Result) fail(v Verdict, reason Reason, detail string) {
 		return
 	}
 	r.Verdict, r.Reason, r.Detail = v, reason, detail
+}
+
+// Misread is the Result for a scanner read that was not a whole scan (cut
+// off half way, or far longer than any pass): nothing about the visitor
+// is known, so they scan again. detail says what the scanner did.
+func Misread(detail string) Result {
+	r := Result{Format: FormatUnknown}
+	r.fail(Manual, ReasonMisread, "the scanner misread: scan again ("+Sanitize(detail, 120)+")")
+	return r
 }
 
 // RuleOutcome is a venue rule that a pass did not simply meet.
