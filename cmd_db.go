@@ -186,32 +186,18 @@ func cmdStats(args []string, stdout, stderr io.Writer) int {
 		}
 		start = t
 	}
-	start = time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, cfg.location)
-	end := start.AddDate(0, 0, 1)
-	var hours [24]int
-	verdicts, methods := map[string]int{}, map[string]int{}
-	total := 0
-	err := db.Entries(0, func(e store.Entry) (bool, error) {
-		if e.At.Before(start) || !e.At.Before(end) || e.Method == "gap" {
-			return true, nil
-		}
-		total++
-		hours[e.At.In(cfg.location).Hour()]++
-		verdicts[e.Verdict]++
-		methods[e.Method]++
-		return true, nil
-	})
+	d, err := db.DayOf(start)
 	if err != nil {
 		fmt.Fprintf(stderr, "munjigi stats: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "%s: %d entries\n", start.Format(time.DateOnly), total)
-	for h, n := range hours {
+	fmt.Fprintf(stdout, "%s: %d entries\n", d.Start.Format(time.DateOnly), d.Total)
+	for h, n := range d.Hours {
 		if n > 0 {
 			fmt.Fprintf(stdout, "  %02d:00  %5d\n", h, n)
 		}
 	}
-	for _, m := range []map[string]int{verdicts, methods} {
+	for _, m := range []map[string]int{d.Verdicts, d.Methods} {
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)

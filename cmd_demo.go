@@ -1,27 +1,36 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/mattn/go-runewidth"
 
 	"munjigi/demo"
 	"munjigi/policy"
+	"munjigi/scanner"
 	"munjigi/verify"
 )
 
-func cmdDemo(args []string, stdout, stderr io.Writer) int {
+func cmdDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("demo", stderr)
 	asJSON := fs.Bool("json", false, "print each decision as munjigi verify does, one JSON object per line")
+	asTable := fs.Bool("table", false, "print each decision as a line of a table (what the demo does without a terminal)")
+	lang := fs.String("lang", "ko", "the kiosk's language: ko or en")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: munjigi demo [--json]
+		fmt.Fprint(stderr, `Usage: munjigi demo [--lang ko|en] [--table|--json]
        munjigi demo trust|passes
 
-  (none)  sign the demo passes now and decide each, as the door would; exit 0
-          when each got the verdict it was made for
+  (none)  the whole kiosk on a temporary database, trusting the demo signer:
+          a scripted scanner presents a lunch rush of fresh demo passes, and
+          you can scan, type or paste too; q quits. Without a terminal (or
+          with --table, --json): sign the demo passes now and decide each, as
+          the door would; exit 0 when each got the verdict it was made for
   trust   print the demo trust list (munjigi's trust-list format)
   passes  print the demo passes, one per line, signed now
 
@@ -36,7 +45,10 @@ The demo signer's key is public: trust it only for trying munjigi out.
 	now := time.Now()
 	switch fs.Arg(0) {
 	case "":
-		return runDemo(now, *asJSON, stdout, stderr)
+		if *asJSON || *asTable || !isTerminal(stdout) {
+			return runDemo(now, *asJSON, stdout, stderr)
+		}
+		return runDemoKiosk(*lang, stdin, stdout, stderr)
 	case "trust":
 		fmt.Fprintf(stdout, "%s\n", demo.TrustList(now))
 		return exitOK
@@ -114,4 +126,108 @@ func seoul() *time.Location {
 		return time.FixedZone("KST", 9*60*60)
 	}
 	return loc
+}
+
+// rushStep is one visitor of the demo's lunch rush: the pass they show,
+// after how long.
+type rushStep struct {
+	after time.Duration
+	label string // a demo pass, or "" for the text below
+	text  string
+}
+
+// lunchRush is twelve visitors in under a minute: the passes a door sees,
+// good and bad, a damaged code and a repeat.
+var lunchRush = []rushStep{
+	{2 * time.Second, "vaccinated, 2 of 2 doses", ""},
+	{3 * time.Second, "vaccinated, booster", ""},
+	{3 * time.Second, "negative PCR test", ""},
+	{4 * time.Second, "expired certificate", ""},
+	{4 * time.Second, "altered after signing", ""},
+	{4 * time.Second, "", "HC1:NCF%RN%TSMAHN-HF~~DAMAGED~~"},
+	{4 * time.Second, "vaccinated, 2 of 2 doses", ""}, // the same pass again: shared?
+	{5 * time.Second, "recovered", ""},
+	{4 * time.Second, "first dose only", ""},
+	{5 * time.Second, "SMART Health Card, booster", ""},
+	{4 * time.Second, "signed by an unknown issuer", ""},
+	{4 * time.Second, "not a pass (a menu link)", ""},
+}
+
+// rush is the demo's scripted scanner.
+func rush(ctx context.Context, samples []demo.Sample) <-chan scanner.Scan {
+	byLabel := map[string]string{}
+	for _, s := range samples {
+		byLabel[s.Label] = s.Payload
+	}
+	out := make(chan scanner.Scan)
+	go func() {
+		defer close(out)
+		send := func(s scanner.Scan) bool {
+			select {
+			case out <- s:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if !send(scanner.Scan{Kind: scanner.Connected, Source: "demo"}) {
+			return
+		}
+		for _, step := range lunchRush {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(step.after):
+			}
+			p := step.text
+			if step.label != "" {
+				p = byLabel[step.label]
+			}
+			if !send(scanner.Scan{Payload: []byte(p), At: time.Now(), Source: "demo"}) {
+				return
+			}
+		}
+		<-ctx.Done() // the rush is over; the scanner stays "connected"
+	}()
+	return out
+}
+
+// runDemoKiosk is the whole kiosk with no hardware, no config and no
+// network: a temporary database, the demo signer trusted, fresh passes
+// signed now, and a lunch rush.
+func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, err := loadConfig("")
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	dir, err := os.MkdirTemp("", "munjigi-demo-")
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	defer os.RemoveAll(dir)
+	cfg.Store.Path = filepath.Join(dir, "munjigi.db")
+	cfg.Language = lang
+	cfg.Venue.Type, cfg.Policy.Profile = demo.VenueType, demo.Profile
+	cfg.Venue.Name = map[string]string{"ko": "문지기 데모 식당", "en": "munjigi demo diner"}[lang]
+	cfg.Kiosk.FailHold = 5 * time.Second // the rush moves on
+	if err := cfg.check(); err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	d, err := openDoor(cfg, doorOptions{demoTrust: true, now: time.Now}, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	defer d.db.Close()
+	samples, err := demo.Passes(time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	return runKiosk(d, kioskOptions{demo: true, scans: rush(ctx, samples)}, stdin, stdout)
 }

@@ -31,18 +31,23 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	useDemo := fs.Bool("demo", false, "trust the demo signer too")
 	profile := fs.String("policy", "", "the venue rule profile `NAME`, or none (config policy.profile)")
 	at := fs.String("at", "", "pin the clock to `TIME` (RFC 3339): for tests and replays")
-	configPath := fs.String("config", "", "read settings from `FILE` (see config.yaml)")
+	configPath := fs.String("config", "", "read settings from `FILE` (default config.yaml when there is one; see config.yaml)")
 	venue := fs.String("venue", "", "the venue `TYPE` the rules see (config venue.type)")
+	lang := fs.String("lang", "", "the kiosk's language, ko or en (config language)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: munjigi run --headless [--scanner stdin|serial|file] [--port DEVICE|auto] [--baud N]
+		fmt.Fprint(stderr, `Usage: munjigi [run] [--port DEVICE|auto] [--db FILE] [--trust FILE]... [--policy NAME] [--lang ko|en]
+       munjigi run --headless [--scanner stdin|serial|file] [--port DEVICE|auto] [--baud N]
                             [--file PATH] [--db FILE] [--trust FILE]... [--policy NAME] [--at TIME]
 
-The door without a screen, for unattended gates and scripting: reads scans
-(from standard input, one per line, by default; from a serial scanner with
---port; from a file or named pipe with --file), decides each as the kiosk
-does (verify, venue rules, re-use), records it, and prints one JSON line per
-decision once the entry is durable. A serial scanner may be unplugged and
-plugged back in. SIGTERM finishes the scan in hand and exits.
+The kiosk: the screen at the door, reading a keyboard scanner (or a serial
+one with --port), in Korean or English, from config.yaml when there is one.
+
+--headless: the door without a screen, for unattended gates and scripting:
+reads scans (from standard input, one per line, by default; from a serial
+scanner with --port; from a file or named pipe with --file), decides each as
+the kiosk does (verify, venue rules, re-use), records it, and prints one JSON
+line per decision once the entry is durable. A serial scanner may be
+unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.
 
 `)
 		fs.PrintDefaults()
@@ -54,10 +59,13 @@ plugged back in. SIGTERM finishes the scan in hand and exits.
 		fmt.Fprintf(stderr, "munjigi run: "+format+"\n", args...)
 		return exitUsage
 	}
-	if !*headless {
-		return usageErr("the kiosk screen is not built yet: use --headless")
+	path := *configPath
+	if path == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			path = "config.yaml" // the kiosk's own, beside it
+		}
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(path)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -70,6 +78,8 @@ plugged back in. SIGTERM finishes the scan in hand and exits.
 			cfg.Policy.Profile = *profile
 		case "venue":
 			cfg.Venue.Type = *venue
+		case "lang":
+			cfg.Language = *lang
 		}
 	})
 	if err := cfg.check(); err != nil {
@@ -83,45 +93,89 @@ plugged back in. SIGTERM finishes the scan in hand and exits.
 		}
 		now, pinned = func() time.Time { return t }, true
 	}
-
-	db, gap, err := openStore(cfg.Store.Path, now(), stderr)
+	if !*headless && !isTerminal(stdout) {
+		return usageErr("the kiosk needs a terminal; use --headless to read scans from a script")
+	}
+	// Before the screen takes the terminal, messages go to stderr; after,
+	// only the screen speaks.
+	d, err := openDoor(cfg, doorOptions{trustFiles: trustFiles, demoTrust: *useDemo, now: now, pinned: pinned}, stderr)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	defer db.Close()
+	defer d.db.Close()
+	if *headless {
+		return runHeadless(d, stdin, stdout, stderr)
+	}
+	return runKiosk(d, kioskOptions{}, stdin, stdout)
+}
 
+// door is the decision step with everything it stands on, as the kiosk
+// and the headless mode both build it.
+type door struct {
+	cfg   *config
+	db    *store.DB
+	gate  *gate.Gate
+	trust *verify.Trust
+	gap   string // the log was interrupted: say so first
+	hooks gate.Hooks
+	now   func() time.Time
+}
+
+type doorOptions struct {
+	trustFiles []string
+	demoTrust  bool
+	now        func() time.Time
+	pinned     bool // the clock is pinned (--at): trust it
+}
+
+// openDoor opens the database (checked in a child first), loads the trust
+// list and the rules, and builds the gate.
+func openDoor(cfg *config, o doorOptions, stderr io.Writer) (*door, error) {
+	db, gap, err := openStore(cfg.Store.Path, o.now(), stderr)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*door, error) {
+		db.Close()
+		return nil, err
+	}
 	trust := verify.NewTrust()
 	if list, _, err := db.TrustList(); err == nil && list != nil {
 		if err := trust.AddList(list); err != nil {
-			fmt.Fprintf(stderr, "munjigi run: the stored trust list cannot be read: %v\n", err)
+			fmt.Fprintf(stderr, "munjigi: the stored trust list cannot be read: %v\n", err)
 		}
 	}
-	for _, f := range append(cfg.Trust.Files, trustFiles...) {
+	for _, f := range append(cfg.Trust.Files, o.trustFiles...) {
 		if err := trust.AddFile(f); err != nil {
-			return usageErr("trust: %v", err)
+			return fail(fmt.Errorf("trust: %w", err))
 		}
 	}
-	if *useDemo {
-		if err := trust.AddList(demo.TrustList(now())); err != nil {
-			return usageErr("demo trust list: %v", err)
+	if o.demoTrust {
+		if err := trust.AddList(demo.TrustList(o.now())); err != nil {
+			return fail(fmt.Errorf("demo trust list: %w", err))
 		}
 	}
 	decider, err := cfg.decider()
 	if err != nil {
-		return usageErr("policy: %v", err)
+		return fail(fmt.Errorf("policy: %w", err))
 	}
 	g, err := gate.New(gate.Config{
-		Verifier: verify.New(trust, now), Decider: decider, DB: db, Now: now, ClockConfirmed: pinned,
+		Verifier: verify.New(trust, o.now), Decider: decider, DB: db, Now: o.now, ClockConfirmed: o.pinned,
 		ReuseWindow: cfg.Gate.ReuseWindow, Location: cfg.location,
 	})
 	if err != nil {
-		return usageErr("%v", err)
+		return fail(err)
 	}
+	return &door{cfg: cfg, db: db, gate: g, trust: trust, gap: gap, now: o.now,
+		hooks: gate.Hooks{Pass: cfg.Hooks.Pass, Fail: cfg.Hooks.Fail, Manual: cfg.Hooks.Manual}}, nil
+}
+
+// runHeadless is the door without a screen.
+func runHeadless(d *door, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, g := d.cfg, d.gate
 	if clock := g.ClockState(); !clock.Trusted {
 		fmt.Fprintf(stderr, "munjigi run: %s: passes that time decides get a manual check\n", clock.Reason)
 	}
-	hooks := gate.Hooks{Pass: cfg.Hooks.Pass, Fail: cfg.Hooks.Fail, Manual: cfg.Hooks.Manual}
-
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	// stdout carries JSON, so the bell goes to stderr, and only when a
@@ -137,16 +191,16 @@ plugged back in. SIGTERM finishes the scan in hand and exits.
 		if ring {
 			bell(stderr, o.Verdict)
 		}
-		hooks.Run(o)
+		d.hooks.Run(o)
 		return true
 	}
-	if gap != "" && !emit(g.Gap(gap)) {
+	if d.gap != "" && !emit(g.Gap(d.gap)) {
 		return exitUsage
 	}
 
 	go purgeLoop(ctx, g, time.Duration(cfg.Store.RetentionDays)*24*time.Hour, stderr)
 
-	for s := range cfg.source(stdin, now).Scans(ctx) {
+	for s := range cfg.source(stdin, d.now).Scans(ctx) {
 		var o gate.Outcome
 		switch {
 		case s.Kind != scanner.Read:

@@ -62,6 +62,13 @@ type config struct {
 		Fail   string `mapstructure:"fail"`
 		Manual string `mapstructure:"manual"`
 	} `mapstructure:"hooks"`
+	Kiosk struct {
+		VerdictHold    time.Duration `mapstructure:"verdict_hold"`
+		FailHold       time.Duration `mapstructure:"fail_hold"`
+		StaffPINs      []string      `mapstructure:"staff_pins"`
+		WedgeGap       time.Duration `mapstructure:"wedge_gap"`
+		WedgeMinLength int           `mapstructure:"wedge_min_length"`
+	} `mapstructure:"kiosk"`
 	Sound struct {
 		Bell bool `mapstructure:"bell"`
 	} `mapstructure:"sound"`
@@ -71,33 +78,38 @@ type config struct {
 
 // configDefaults are every key and its default; config.yaml documents them.
 var configDefaults = map[string]any{
-	"venue.name":            "",
-	"venue.type":            "restaurant",
-	"venue.country":         "KR",
-	"venue.timezone":        "Asia/Seoul",
-	"language":              "ko",
-	"policy.profile":        policy.DefaultProfile,
-	"policy.rules":          "",
-	"policy.value_sets":     []string{},
-	"trust.files":           []string{},
-	"store.path":            "munjigi.db",
-	"store.retention_days":  28,
-	"gate.reuse_window":     "2h",
-	"scanner.source":        "stdin",
-	"scanner.port":          "auto",
-	"scanner.baud":          9600,
-	"scanner.data_bits":     8,
-	"scanner.parity":        "none",
-	"scanner.stop_bits":     1,
-	"scanner.read_timeout":  "100ms",
-	"scanner.file":          "",
-	"scanner.terminator":    "line",
-	"scanner.gap":           "200ms",
-	"scanner.dedupe_window": "3s",
-	"hooks.pass":            "",
-	"hooks.fail":            "",
-	"hooks.manual":          "",
-	"sound.bell":            true,
+	"venue.name":             "",
+	"venue.type":             "restaurant",
+	"venue.country":          "KR",
+	"venue.timezone":         "Asia/Seoul",
+	"language":               "ko",
+	"policy.profile":         policy.DefaultProfile,
+	"policy.rules":           "",
+	"policy.value_sets":      []string{},
+	"trust.files":            []string{},
+	"store.path":             "munjigi.db",
+	"store.retention_days":   28,
+	"gate.reuse_window":      "2h",
+	"scanner.source":         "stdin",
+	"scanner.port":           "auto",
+	"scanner.baud":           9600,
+	"scanner.data_bits":      8,
+	"scanner.parity":         "none",
+	"scanner.stop_bits":      1,
+	"scanner.read_timeout":   "100ms",
+	"scanner.file":           "",
+	"scanner.terminator":     "line",
+	"scanner.gap":            "200ms",
+	"scanner.dedupe_window":  "3s",
+	"hooks.pass":             "",
+	"hooks.fail":             "",
+	"hooks.manual":           "",
+	"sound.bell":             true,
+	"kiosk.verdict_hold":     "4s",
+	"kiosk.fail_hold":        "8s",
+	"kiosk.staff_pins":       []string{},
+	"kiosk.wedge_gap":        "25ms",
+	"kiosk.wedge_min_length": 8,
 }
 
 var languages = []string{"ko", "en"}
@@ -163,11 +175,46 @@ func (c *config) check() error {
 	if err := c.checkScanner(); err != nil {
 		return err
 	}
+	if err := c.checkKiosk(); err != nil {
+		return err
+	}
 	if c.Store.Path == "" {
 		return fmt.Errorf("config: store.path is empty; it must name the database file")
 	}
 	if c.Policy.Profile != "none" && !slices.Contains(policy.Names(), c.Policy.Profile) {
 		return fmt.Errorf("config: policy.profile is %q; it must be one of %s, or none", c.Policy.Profile, strings.Join(policy.Names(), ", "))
+	}
+	return nil
+}
+
+func (c *config) checkKiosk() error {
+	k := c.Kiosk
+	for _, d := range []struct {
+		key      string
+		v        time.Duration
+		min, max time.Duration
+	}{
+		{"kiosk.verdict_hold", k.VerdictHold, 500 * time.Millisecond, time.Minute},
+		{"kiosk.fail_hold", k.FailHold, 500 * time.Millisecond, time.Minute},
+		{"kiosk.wedge_gap", k.WedgeGap, 5 * time.Millisecond, 200 * time.Millisecond},
+	} {
+		if d.v < d.min || d.v > d.max {
+			return fmt.Errorf("config: %s is %s; it must be %s to %s", d.key, d.v, d.min, d.max)
+		}
+	}
+	if k.WedgeMinLength < 4 || k.WedgeMinLength > 64 {
+		return fmt.Errorf("config: kiosk.wedge_min_length is %d; it must be 4 to 64", k.WedgeMinLength)
+	}
+	seen := map[string]bool{}
+	for _, s := range k.StaffPINs {
+		id, pin, ok := strings.Cut(s, ":")
+		if !ok || id == "" || len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "" {
+			return fmt.Errorf("config: kiosk.staff_pins has %q; each must be ID:PIN, a PIN of 4 to 12 digits", s)
+		}
+		if seen[pin] {
+			return fmt.Errorf("config: kiosk.staff_pins gives the PIN of %q to two people", id)
+		}
+		seen[pin] = true
 	}
 	return nil
 }

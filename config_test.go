@@ -98,6 +98,21 @@ func TestLoadConfig(t *testing.T) {
 		{name: "read timeout", body: "scanner:\n  read_timeout: 10ms\n", wantErr: "scanner.read_timeout"},
 		{name: "serial without a port", body: "scanner:\n  source: serial\n  port: \"\"\n", wantErr: "scanner.port is empty"},
 		{name: "file without a file", body: "scanner:\n  source: file\n", wantErr: "scanner.file is empty"},
+		{name: "kiosk defaults", body: "", check: func(c *config) bool {
+			k := c.Kiosk
+			return k.VerdictHold == 4*time.Second && k.FailHold == 8*time.Second && k.WedgeGap == 25*time.Millisecond && k.WedgeMinLength == 8 && c.staffPINs() == nil
+		}},
+		{name: "staff PINs", body: "kiosk:\n  staff_pins: [\"kim:2468\", \"lee:13579\"]\n", check: func(c *config) bool {
+			p := c.staffPINs()
+			return p["2468"] == "kim" && p["13579"] == "lee" && len(p) == 2
+		}},
+		{name: "a PIN too short", body: "kiosk:\n  staff_pins: [\"kim:12\"]\n", wantErr: "kiosk.staff_pins"},
+		{name: "a PIN without an ID", body: "kiosk:\n  staff_pins: [\"2468\"]\n", wantErr: "ID:PIN"},
+		{name: "a PIN of letters", body: "kiosk:\n  staff_pins: [\"kim:abcd\"]\n", wantErr: "digits"},
+		{name: "one PIN for two", body: "kiosk:\n  staff_pins: [\"kim:2468\", \"lee:2468\"]\n", wantErr: "two people"},
+		{name: "verdict hold", body: "kiosk:\n  verdict_hold: 2h\n", wantErr: "kiosk.verdict_hold"},
+		{name: "wedge gap", body: "kiosk:\n  wedge_gap: 1s\n", wantErr: "kiosk.wedge_gap"},
+		{name: "wedge length", body: "kiosk:\n  wedge_min_length: 1\n", wantErr: "kiosk.wedge_min_length"},
 		{name: "scanner from the environment", env: map[string]string{"MUNJIGI_SCANNER_SOURCE": "serial", "MUNJIGI_SCANNER_PORT": "/dev/ttyACM1"},
 			check: func(c *config) bool { return c.Scanner.Source == "serial" && c.Scanner.Port == "/dev/ttyACM1" }},
 		{name: "no policy", body: "policy:\n  profile: none\n", check: func(c *config) bool { return c.Policy.Profile == "none" }},

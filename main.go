@@ -11,7 +11,8 @@
 //
 // Usage:
 //
-//	munjigi demo [--json]
+//	munjigi                      (the kiosk)
+//	munjigi demo [--table|--json]
 //	munjigi demo trust|passes
 //	munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
 //	munjigi rules list|test PATH...
@@ -45,12 +46,19 @@ func main() {
 const usage = `munjigi: the door kiosk for pass QR codes
 
 Usage:
-  munjigi demo [--json]  decide the built-in demo passes, as the door would
+  munjigi                the kiosk, from config.yaml when there is one, reading a
+                         keyboard scanner (or a serial one: --port)
+  munjigi demo           the whole kiosk on its demo: a lunch rush of demo passes,
+                         no hardware, no config, no network (q quits)
+  munjigi demo --table|--json
+                         decide the built-in demo passes, as the door would
   munjigi demo trust     print the demo trust list
   munjigi demo passes    print the demo passes, one per line
   munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
                          verify each payload (or each line of stdin) offline;
                          one JSON line per payload
+  munjigi run [--port DEVICE|auto] [--db FILE] [--lang ko|en]
+                         the kiosk, as munjigi alone does
   munjigi run --headless [--port DEVICE|auto] [--db FILE] [--policy NAME] [--at TIME]
                          the door without a screen: scans from stdin or a
                          serial scanner, one JSON line per decision once it
@@ -74,6 +82,9 @@ Run 'munjigi COMMAND -h' for a command's flags.
 // call it and the real binary behaves the same.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
+		if isTerminal(stdout) && isTerminal(stdin) {
+			return cmdRun(nil, stdin, stdout, stderr) // the kiosk
+		}
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
@@ -81,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "verify":
 		return cmdVerify(args[1:], stdin, stdout, stderr)
 	case "demo":
-		return cmdDemo(args[1:], stdout, stderr)
+		return cmdDemo(args[1:], stdin, stdout, stderr)
 	case "rules":
 		return cmdRules(args[1:], stdout, stderr)
 	case "run":

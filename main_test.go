@@ -374,7 +374,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown subcommand", []string{"frobnicate"}, "frobnicate"},
 		{"no subcommand", nil, "Usage"},
 		{"demo unknown what", []string{"demo", "keys"}, "Usage"},
-		{"demo unknown flag", []string{"demo", "--table"}, "-table"},
+		{"demo unknown flag", []string{"demo", "--tabel"}, "-tabel"},
 		{"policy unknown", []string{"verify", "--policy", "eu-5g"}, "kr-2021-vaccine-pass"},
 		{"config missing", []string{"verify", "--config", missing}, "no such file"},
 		{"config unknown key", []string{"verify", "--config", badConfig}, "venue.colour"},

@@ -33,8 +33,8 @@ type ack struct {
 	Logged  bool   `json:"logged"`
 }
 
-// door is a running headless munjigi.
-type door struct {
+// doorProc is a running headless munjigi.
+type doorProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stderr bytes.Buffer
@@ -43,10 +43,10 @@ type door struct {
 }
 
 // startDoor starts 'munjigi run --headless' on the database at path.
-func startDoor(t *testing.T, path string, extra ...string) *door {
+func startDoor(t *testing.T, path string, extra ...string) *doorProc {
 	t.Helper()
 	args := append([]string{"run", "--headless", "--demo", "--policy", "none", "--db", path}, extra...)
-	d := &door{cmd: exec.Command(binPath, args...), acks: make(chan ack, 1024)}
+	d := &doorProc{cmd: exec.Command(binPath, args...), acks: make(chan ack, 1024)}
 	d.cmd.Stderr = &d.stderr
 	var err error
 	if d.stdin, err = d.cmd.StdinPipe(); err != nil {
@@ -76,7 +76,7 @@ func startDoor(t *testing.T, path string, extra ...string) *door {
 }
 
 // feed writes scans until the door stops reading.
-func (d *door) feed(payloads []string) {
+func (d *doorProc) feed(payloads []string) {
 	go func() {
 		w := bufio.NewWriter(d.stdin)
 		for i := 0; ; i++ {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"munjigi/gate"
+	"munjigi/scanner"
+	"munjigi/ui"
+)
+
+type kioskOptions struct {
+	demo  bool
+	scans <-chan scanner.Scan // the demo's scripted scanner; nil: the configured one
+}
+
+// runKiosk runs the screen until staff quit it (or SIGTERM). The terminal
+// is restored whatever happens: Bubble Tea does so on return and on panic.
+func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
+	cfg := d.cfg
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	scans := o.scans
+	if scans == nil && cfg.Scanner.Source != "stdin" {
+		// A serial scanner, or a pipe; the keyboard still works beside it.
+		scans = cfg.source(nil, d.now).Scans(ctx)
+	}
+	var start *gate.Outcome
+	if d.gap != "" {
+		g := d.gate.Gap(d.gap)
+		start = &g
+	}
+	// The screen owns the terminal: nothing else may write to it.
+	go purgeLoop(ctx, d.gate, time.Duration(cfg.Store.RetentionDays)*24*time.Hour, io.Discard)
+
+	policyName := cfg.Policy.Profile
+	if policyName == "none" {
+		policyName = ""
+	}
+	cue := func(o gate.Outcome) {
+		if cfg.Sound.Bell {
+			bell(stdout, o.Verdict)
+		}
+		d.hooks.Run(o)
+	}
+	m := ui.New(ui.Config{
+		Door: d.gate, History: d.db, Scans: scans, Lang: cfg.Language,
+		VenueName: cfg.Venue.Name, VenueType: cfg.Venue.Type, Policy: policyName,
+		Trust: ui.TrustStatus{Keys: d.trust.Signers() + d.trust.SHCIssuers(), IssuedAt: d.trust.IssuedAt, ExpiresAt: d.trust.ExpiresAt},
+		Demo:  o.demo, StaffPINs: cfg.staffPINs(),
+		Hold: cfg.Kiosk.VerdictHold, FailHold: cfg.Kiosk.FailHold,
+		Now: d.now, Location: cfg.location, Cue: cue, Start: start,
+		Wedge: scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
+	})
+	opts := []tea.ProgramOption{tea.WithAltScreen()}
+	if f, ok := stdin.(*os.File); ok {
+		opts = append(opts, tea.WithInput(f))
+	}
+	if f, ok := stdout.(*os.File); ok {
+		opts = append(opts, tea.WithOutput(f))
+	}
+	if _, err := tea.NewProgram(m, opts...).Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "munjigi: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// staffPINs reads kiosk.staff_pins: "id:PIN" each.
+func (c *config) staffPINs() map[string]string {
+	if len(c.Kiosk.StaffPINs) == 0 {
+		return nil
+	}
+	pins := map[string]string{}
+	for _, s := range c.Kiosk.StaffPINs {
+		id, pin, _ := strings.Cut(s, ":") // checked by check
+		pins[pin] = id
+	}
+	return pins
+}

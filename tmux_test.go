@@ -1,0 +1,166 @@
+package main
+
+// The kiosk end to end: the real binary in a real terminal (tmux), its
+// screen read back with capture-pane, its scanner a pseudo-terminal or
+// tmux's own keys (a keyboard scanner types into the terminal).
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// terminal is a tmux session running one command.
+type terminal struct {
+	t      *testing.T
+	socket string
+}
+
+func newTerminal(t *testing.T, w, h int, env []string, args ...string) *terminal {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is not installed, and CI must run the end-to-end tests (.ci/run installs it)")
+		}
+		t.Skip("tmux is not installed: the end-to-end screen tests need it (apt-get install tmux)")
+	}
+	term := &terminal{t: t, socket: fmt.Sprintf("munjigi-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	cmd := append([]string{"env"}, env...)
+	cmd = append(cmd, binPath)
+	cmd = append(cmd, args...)
+	// The pane stays after the command ends, so the test can see how it
+	// ended.
+	tmuxArgs := []string{"-L", term.socket, "-f", "/dev/null", "new-session", "-d", "-s", "k", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), strings.Join(quote(cmd), " ") + "; echo EXITED $?; sleep 60"}
+	if out, err := exec.Command("tmux", tmuxArgs...).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "-L", term.socket, "kill-server").Run() })
+	return term
+}
+
+func quote(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return out
+}
+
+func (term *terminal) screen() string {
+	out, err := exec.Command("tmux", "-L", term.socket, "capture-pane", "-p", "-t", "k").Output()
+	if err != nil {
+		term.t.Fatalf("capture-pane: %v", err)
+	}
+	return string(out)
+}
+
+// waitFor waits until the screen shows every text.
+func (term *terminal) waitFor(texts ...string) string {
+	term.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := term.screen()
+		all := true
+		for _, t := range texts {
+			all = all && strings.Contains(s, t)
+		}
+		if all {
+			return s
+		}
+		if time.Now().After(deadline) {
+			term.t.Fatalf("the screen never showed %q:\n%s", texts, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// keys types into the terminal: literally, or tmux key names with named.
+func (term *terminal) keys(literal string) {
+	term.t.Helper()
+	if out, err := exec.Command("tmux", "-L", term.socket, "send-keys", "-t", "k", "-l", literal).CombinedOutput(); err != nil {
+		term.t.Fatalf("send-keys: %v: %s", err, out)
+	}
+}
+
+func (term *terminal) named(keys ...string) {
+	term.t.Helper()
+	args := append([]string{"-L", term.socket, "send-keys", "-t", "k"}, keys...)
+	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+		term.t.Fatalf("send-keys: %v: %s", err, out)
+	}
+}
+
+// TestKioskSerialInTmux: the kiosk reads a serial scanner (a pty) and
+// shows each verdict; staff keys work beside it; quitting asks first and
+// leaves the terminal as it was.
+func TestKioskSerialInTmux(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "serial", "by-id", "usb-Scanner-if00")
+	scn := plugScanner(t, link)
+	term := newTerminal(t, 80, 24, nil, "run", "--demo", "--lang", "en", "--port", link, "--db", filepath.Join(dir, "munjigi.db"))
+	term.waitFor("Scan your pass", "Scanner on")
+	all := samples(t)
+	scn.send(sample(t, all, validLabel).Payload + "\r\n")
+	term.waitFor("PASS", "born 1985", "Today 1 pass")
+	scn.send(sample(t, all, "expired certificate").Payload + "\r\n")
+	term.waitFor("NO ENTRY", "the pass has expired")
+	scn.send(sample(t, all, "first dose only").Payload + "\r\n")
+	term.waitFor("CHECK BY HAND", "How did you check?", "1  vaccination sticker on ID", "7  dining alone")
+	term.keys("1")
+	term.waitFor("PASS", "vaccination sticker on ID", "Today 2 pass")
+	time.Sleep(100 * time.Millisecond)
+	term.keys("s")
+	term.waitFor("by hour", "methods: QR 3 sticker 1")
+	scn.unplug()
+	term.waitFor("Scanner OFF")
+	term.keys("q")
+	term.waitFor("Quit? y yes")
+	term.keys("y")
+	term.waitFor("EXITED 0")
+
+	export := munjigi(t, nil, "export", "--db", filepath.Join(dir, "munjigi.db"), "--format", "jsonl")
+	if n := strings.Count(string(export.stdout), "\n"); n != 4 {
+		t.Errorf("%d entries recorded, want 4:\n%s", n, export.stdout)
+	}
+}
+
+// TestKioskKeyboardInTmux: a keyboard scanner types into the kiosk's
+// terminal; its codes are scans even when they hold staff keys, and the
+// screen is in Korean by default.
+func TestKioskKeyboardInTmux(t *testing.T) {
+	dir := t.TempDir()
+	term := newTerminal(t, 80, 24, nil, "run", "--demo", "--db", filepath.Join(dir, "munjigi.db"))
+	term.waitFor("QR 코드를 스캐너에 대 주세요", "스캐너 키보드")
+	all := samples(t)
+	// tmux types the whole code at once, as a scanner does, then Enter.
+	term.keys(sample(t, all, "SMART Health Card, booster").Payload)
+	term.named("Enter")
+	term.waitFor("통과", "Ana L***", "오늘 통과 1")
+	time.Sleep(100 * time.Millisecond)
+	term.keys("?")
+	term.waitFor("키 안내", "직접 확인 (스티커·문자·종이·예외)")
+	term.named("Escape")
+	term.waitFor("QR 코드를 스캐너에 대 주세요")
+	term.keys("e")
+	term.waitFor("Scan your pass")
+}
+
+// TestDemoInTmux is README's first command: the whole kiosk, with a lunch
+// rush, no hardware, no config, no network; q quits and the temporary
+// database goes with it.
+func TestDemoInTmux(t *testing.T) {
+	tmp := t.TempDir()
+	term := newTerminal(t, 80, 24, []string{"TMPDIR=" + tmp}, "demo", "--lang", "en")
+	term.waitFor("munjigi demo diner", "Scan your pass")
+	term.waitFor("PASS", "Today 1 pass") // the rush's first visitor
+	term.waitFor("NO ENTRY", "· 1 no ·") // the expired pass, some seconds on
+	term.keys("q")
+	term.waitFor("EXITED 0")
+	if left, _ := filepath.Glob(filepath.Join(tmp, "munjigi-demo-*")); len(left) > 0 {
+		t.Errorf("the demo left %v behind", left)
+	}
+}

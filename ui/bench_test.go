@@ -1,0 +1,85 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"munjigi/gate"
+	"munjigi/scanner"
+)
+
+// timedDoor times the decision step itself, to set beside the screen's
+// figure.
+type timedDoor struct {
+	*testDoor
+	mu   sync.Mutex
+	took []time.Duration
+}
+
+func (d *timedDoor) Scan(p []byte) gate.Outcome {
+	t0 := time.Now()
+	o := d.testDoor.Scan(p)
+	d.mu.Lock()
+	d.took = append(d.took, time.Since(t0))
+	d.mu.Unlock()
+	return o
+}
+
+// BenchmarkScanToScreen is the time from the last byte of a scan written
+// to the scanner's pty to its verdict in a frame the screen has drawn,
+// through the real serial source, decision step and Bubble Tea renderer;
+// beside it, the decision step's own time (verify, rules, record).
+func BenchmarkScanToScreen(b *testing.B) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		b.Skipf("no pseudo-terminals here (%v)", err)
+	}
+	defer master.Close()
+	link := filepath.Join(b.TempDir(), "ttyACM0")
+	os.Symlink(slave.Name(), link)
+	slave.Close()
+
+	d := &timedDoor{testDoor: newTestDoor(b)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := d.config("en")
+	cfg.Door = d
+	cfg.Scans = (&scanner.Serial{Port: link}).Scans(ctx)
+	p, _, out, _ := run(b, New(cfg))
+	mark := out.waitFor(b, 0, "Scanner on", 5*time.Second)
+	code := append(d.payload(b, "expired certificate"), '\r', '\n') // a fail is never a re-use
+	var lat []time.Duration
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; b.Loop(); i++ {
+		// A visitor does not wait for the screen's next frame: scans come
+		// at any moment of the 60 Hz frame.
+		time.Sleep(time.Duration(r.IntN(17000)) * time.Microsecond)
+		if _, err := master.Write(code); err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		mark = out.waitFor(b, mark, fmt.Sprintf("· %d no ·", i+1), 5*time.Second)
+		lat = append(lat, time.Since(t0))
+	}
+	p.Quit()
+	pct := func(s []time.Duration, q int) float64 {
+		s = slices.Clone(s)
+		slices.Sort(s)
+		return float64(s[min(len(s)-1, len(s)*q/100)].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(lat, 50), "p50-ms")
+	b.ReportMetric(pct(lat, 99), "p99-ms")
+	d.mu.Lock()
+	b.ReportMetric(pct(d.took, 50), "decide-p50-ms")
+	b.ReportMetric(pct(d.took, 99), "decide-p99-ms")
+	d.mu.Unlock()
+}
