@@ -56,7 +56,8 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 		Demo:  o.demo, StaffPINs: cfg.staffPINs(),
 		Hold: cfg.Kiosk.VerdictHold, FailHold: cfg.Kiosk.FailHold,
 		Now: d.now, Location: cfg.location, Cue: cue, Start: start,
-		Wedge: scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
+		Wedge:        scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
+		DedupeWindow: cfg.Scanner.DedupeWindow,
 	})
 	opts := []tea.ProgramOption{tea.WithAltScreen()}
 	if f, ok := stdin.(*os.File); ok {

@@ -147,6 +147,22 @@ func TestKioskKeyboardInTmux(t *testing.T) {
 	term.waitFor("QR 코드를 스캐너에 대 주세요")
 	term.keys("e")
 	term.waitFor("Scan your pass")
+
+	// SIGTERM (systemd stopping it): a clean exit, the terminal restored.
+	pane, err := exec.Command("tmux", "-L", term.socket, "display", "-p", "-t", "k", "#{pane_pid}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, err := exec.Command("pgrep", "-P", strings.TrimSpace(string(pane))).Output()
+	if err != nil {
+		t.Fatalf("the kiosk's process: %v", err)
+	}
+	if err := exec.Command("kill", "-TERM", strings.TrimSpace(string(kid))).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if s := term.waitFor("EXITED 0"); strings.Contains(s, "Scan your pass") {
+		t.Errorf("the screen was left behind:\n%s", s)
+	}
 }
 
 // TestDemoInTmux is README's first command: the whole kiosk, with a lunch

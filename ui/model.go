@@ -77,6 +77,9 @@ type Config struct {
 	// defaults. KeyClock times key presses (nil: time.Now).
 	Wedge    scanner.Wedge[tea.KeyMsg]
 	KeyClock func() time.Time
+	// DedupeWindow makes a keyboard scanner's double read one scan (a
+	// serial source does its own).
+	DedupeWindow time.Duration
 	// Start is shown first, when set: a gap in the log, say.
 	Start *gate.Outcome
 }
@@ -151,7 +154,8 @@ type Model struct {
 	log         []store.Entry   // newest first
 	historyNote string          // why the history could not be read
 
-	wedge scanner.Wedge[tea.KeyMsg]
+	wedge  scanner.Wedge[tea.KeyMsg]
+	dedupe scanner.Deduper
 }
 
 type scannerState struct {
@@ -183,7 +187,7 @@ func New(cfg Config) *Model {
 	if t == nil {
 		t = &korean
 	}
-	m := &Model{cfg: cfg, t: t, keys: newKeys(t), w: 80, h: 24, wedge: cfg.Wedge}
+	m := &Model{cfg: cfg, t: t, keys: newKeys(t), w: 80, h: 24, wedge: cfg.Wedge, dedupe: scanner.Deduper{Window: cfg.DedupeWindow}}
 	m.now = cfg.Now()
 	m.clock = gate.Clock{Trusted: true}
 	if cfg.Scans != nil {
@@ -354,7 +358,7 @@ func (m *Model) afterWedge(release []tea.KeyMsg, scan *scanner.Scan) tea.Cmd {
 	for _, k := range release {
 		cmds = append(cmds, m.handleKey(k))
 	}
-	if scan != nil {
+	if scan != nil && m.dedupe.Fresh(*scan) {
 		m.queue = append(m.queue, pending{payload: scan.Payload, misread: scan.Err, at: time.Now()})
 		cmds = append(cmds, m.startNext())
 	}

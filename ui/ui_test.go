@@ -208,6 +208,51 @@ func TestScreens(t *testing.T) {
 	}
 }
 
+// TestEverySize: every screen fits every terminal from 80x24 up, in both
+// languages, and (colours off) writes no escape sequence at all, so
+// nothing a pass carries can reach the terminal as a command.
+func TestEverySize(t *testing.T) {
+	sizes := [][2]int{{80, 24}, {81, 25}, {90, 24}, {100, 30}, {132, 43}, {160, 50}, {211, 62}}
+	for _, sc := range screens {
+		for _, lang := range Languages() {
+			d := newTestDoor(t)
+			m := New(d.config(lang))
+			sc.build(t, m, d)
+			for _, size := range sizes {
+				m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				view := m.View()
+				checkFits(t, view, size[0], size[1])
+				if strings.Contains(view, "\x1b") {
+					t.Errorf("%s %s %v: an escape sequence on the screen", sc.name, lang, size)
+				}
+			}
+		}
+	}
+}
+
+// TestHostileText: text that a pass, a rule file or a damaged log could
+// carry is shown cleaned, never as terminal commands.
+func TestHostileText(t *testing.T) {
+	d := newTestDoor(t)
+	cfg := d.config("en")
+	cfg.VenueName = "Café\x1b]0;pwned\x07\u202e"
+	m := New(cfg)
+	o := d.Scan(d.payload(t, "first dose only"))
+	o.Holder.Name = "\x1b[2J\x1b[31mEVIL\u202e"
+	o.Detail = "rule says \x1b]52;c;Zm9v\x07 hi"
+	o.Check = "\x1b[5mcheck"
+	m.Update(decidedMsg{o: o, arrived: time.Now()})
+	m.log = append(m.log, store.Entry{Method: "qr\x1b[1m", Reason: "\x1b[2Jwiped", Verdict: "pass", At: lunch})
+	for _, k := range []string{"", "l"} {
+		if k != "" {
+			press(m, k)
+		}
+		if v := m.View(); strings.ContainsAny(v, "\x1b\x07\u202e") {
+			t.Errorf("screen %d shows a control character: %q", m.screen, v)
+		}
+	}
+}
+
 func sizeName(s [2]int) string {
 	return strings.Join([]string{itoa(s[0]), itoa(s[1])}, "x")
 }

@@ -372,12 +372,12 @@ func (m *Model) logView() string {
 		if !e.ClockTrusted {
 			when += "?"
 		}
-		method := e.Method
+		method := verify.Sanitize(e.Method, 20) // the file is on an SD card anyone can pull
 		if n, ok := m.t.MethodNames[method]; ok {
 			method = n
 		}
 		typ := m.t.Types[verify.Type(e.Type)]
-		reason := e.Reason
+		reason := verify.Sanitize(e.Reason, 60)
 		if r, ok := m.t.Reasons[verify.Reason(reason)]; ok {
 			reason = r
 		} else if r, ok := m.optionName(e.Method, e.Reason); ok {
