@@ -318,6 +318,12 @@ func TestSerialStops(t *testing.T) {
 	ch := (&Serial{Port: link}).Scans(ctx)
 	next(t, ch, Connected, 5*time.Second)
 	cancel()
+	stopped(t, ch)
+}
+
+// stopped checks that a source stops soon after its context ends.
+func stopped(t *testing.T, ch <-chan Scan) {
+	t.Helper()
 	select {
 	case _, ok := <-ch:
 		if ok {

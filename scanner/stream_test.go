@@ -73,14 +73,7 @@ func TestNamedPipe(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 	cancel()
-	select {
-	case _, ok := <-ch:
-		if ok {
-			t.Error("a scan after the stop")
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("the pipe's source did not stop")
-	}
+	stopped(t, ch)
 }
 
 func TestReaderError(t *testing.T) {
