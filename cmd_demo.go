@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"munjigi/demo"
 	"munjigi/policy"
 	"munjigi/scanner"
+	"munjigi/upstream"
 	"munjigi/verify"
 )
 
@@ -151,10 +154,15 @@ var lunchRush = []rushStep{
 	{5 * time.Second, "SMART Health Card, booster", ""},
 	{4 * time.Second, "signed by an unknown issuer", ""},
 	{4 * time.Second, "not a pass (a menu link)", ""},
+	{4 * time.Second, "", tokenStep}, // a one-time code from an app, checked with the authority
 }
 
-// rush is the demo's scripted scanner.
-func rush(ctx context.Context, samples []demo.Sample) <-chan scanner.Scan {
+// tokenStep stands for a token the demo mints on its own reference server
+// just before it is scanned.
+const tokenStep = "<token>"
+
+// rush is the demo's scripted scanner. mint makes a one-time token.
+func rush(ctx context.Context, samples []demo.Sample, mint func() string) <-chan scanner.Scan {
 	byLabel := map[string]string{}
 	for _, s := range samples {
 		byLabel[s.Label] = s.Payload
@@ -180,8 +188,11 @@ func rush(ctx context.Context, samples []demo.Sample) <-chan scanner.Scan {
 			case <-time.After(step.after):
 			}
 			p := step.text
-			if step.label != "" {
+			switch {
+			case step.label != "":
 				p = byLabel[step.label]
+			case p == tokenStep:
+				p = mint()
 			}
 			if !send(scanner.Scan{Payload: []byte(p), At: time.Now(), Source: "demo"}) {
 				return
@@ -216,6 +227,29 @@ func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
 		return exitUsage
 	}
+	// The demo's own authority, on loopback: one-time tokens are checked
+	// with it, as a kiosk checks them with the real one.
+	srv, err := upstream.OpenServer(upstream.ServerConfig{DataDir: filepath.Join(dir, "upstream")})
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Close()
+	key, _ := upstream.MarshalKey(srv.PublicKey())
+	cfg.Upstream.URL, cfg.Upstream.TrustKey, cfg.Upstream.KioskID = "http://"+ln.Addr().String(), string(key), "demo"
+	if err := cfg.check(); err != nil {
+		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
+		return exitUsage
+	}
+
 	d, err := openDoor(cfg, doorOptions{demoTrust: true, now: time.Now}, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
@@ -229,5 +263,12 @@ func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	return runKiosk(d, kioskOptions{demo: true, scans: rush(ctx, samples)}, stdin, stdout)
+	mint := func() string {
+		t, err := mintToken(ctx, cfg.Upstream.URL, upstream.MintRequest{Name: "이서윤", BirthYear: 1996})
+		if err != nil {
+			return "MJT1:DEMOTOKENCOULDNOTBEMINTED" // the door says what it makes of it
+		}
+		return t.Token
+	}
+	return runKiosk(d, kioskOptions{demo: true, scans: rush(ctx, samples, mint)}, stdin, stdout)
 }

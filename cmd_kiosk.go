@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -37,7 +36,7 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 		start = &g
 	}
 	// The screen owns the terminal: nothing else may write to it.
-	go purgeLoop(ctx, d.gate, time.Duration(cfg.Store.RetentionDays)*24*time.Hour, io.Discard)
+	d.start(ctx, io.Discard)
 
 	policyName := cfg.Policy.Profile
 	if policyName == "none" {
@@ -52,8 +51,8 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 	m := ui.New(ui.Config{
 		Door: d.gate, History: d.db, Scans: scans, Lang: cfg.Language,
 		VenueName: cfg.Venue.Name, VenueType: cfg.Venue.Type, Policy: policyName,
-		Trust: ui.TrustStatus{Keys: d.trust.Signers() + d.trust.SHCIssuers(), IssuedAt: d.trust.IssuedAt, ExpiresAt: d.trust.ExpiresAt},
-		Demo:  o.demo, StaffPINs: cfg.staffPINs(),
+		Trust: d.trustStatus(), StatusNow: d.status,
+		Demo: o.demo, StaffPINs: cfg.staffPINs(),
 		Hold: cfg.Kiosk.VerdictHold, FailHold: cfg.Kiosk.FailHold,
 		Now: d.now, Location: cfg.location, Cue: cue, Start: start,
 		Wedge:        scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
@@ -71,6 +70,29 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 		return exitUsage
 	}
 	return exitOK
+}
+
+// trustStatus is what the status line says of the trust in force.
+func (d *door) trustStatus() ui.TrustStatus {
+	t := d.trustNow()
+	ts := ui.TrustStatus{Keys: t.Signers() + t.SHCIssuers(), IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt, StaleAfter: d.cfg.Upstream.StaleAfter}
+	if d.syncer != nil {
+		if st := d.syncer.State(); st.Version > 0 {
+			ts.IssuedAt, ts.ExpiresAt = st.IssuedAt, st.ExpiresAt
+		}
+	}
+	return ts
+}
+
+// status is read by the screen once a second.
+func (d *door) status() ui.Status {
+	s := ui.Status{Trust: d.trustStatus()}
+	if d.client != nil {
+		h := d.client.Health()
+		s.Upstream = ui.UpstreamStatus{Configured: true, Asked: h.Asked,
+			Online: h.LastErr == nil && !h.LastOK.IsZero(), BreakerOpen: d.tokens.Open()}
+	}
+	return s
 }
 
 // staffPINs reads kiosk.staff_pins: "id:PIN" each.

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +22,7 @@ import (
 	"munjigi/gate"
 	"munjigi/scanner"
 	"munjigi/store"
+	"munjigi/upstream"
 	"munjigi/verify"
 )
 
@@ -34,6 +39,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "read settings from `FILE` (default config.yaml when there is one; see config.yaml)")
 	venue := fs.String("venue", "", "the venue `TYPE` the rules see (config venue.type)")
 	lang := fs.String("lang", "", "the kiosk's language, ko or en (config language)")
+	upstreamURL := fs.String("upstream", "", "the authority's server `URL`: tokens, trust-list sync, upload (config upstream.url)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: munjigi [run] [--port DEVICE|auto] [--db FILE] [--trust FILE]... [--policy NAME] [--lang ko|en]
        munjigi run --headless [--scanner stdin|serial|file] [--port DEVICE|auto] [--baud N]
@@ -80,6 +86,8 @@ unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.
 			cfg.Venue.Type = *venue
 		case "lang":
 			cfg.Language = *lang
+		case "upstream":
+			cfg.Upstream.URL = *upstreamURL
 		}
 	})
 	if err := cfg.check(); err != nil {
@@ -113,12 +121,20 @@ unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.
 // and the headless mode both build it.
 type door struct {
 	cfg   *config
+	opts  doorOptions
 	db    *store.DB
 	gate  *gate.Gate
-	trust *verify.Trust
-	gap   string // the log was interrupted: say so first
+	mu    sync.Mutex
+	trust *verify.Trust // the trust in force; swapped when a list arrives
+	gap   string        // the log was interrupted: say so first
 	hooks gate.Hooks
 	now   func() time.Time
+
+	// With an upstream server configured:
+	client   *upstream.Client
+	tokens   *upstream.Tokens
+	syncer   *upstream.Syncer
+	uploader *upstream.Uploader
 }
 
 type doorOptions struct {
@@ -129,45 +145,171 @@ type doorOptions struct {
 }
 
 // openDoor opens the database (checked in a child first), loads the trust
-// list and the rules, and builds the gate.
+// list and the rules, and builds the gate; with an upstream server, its
+// token checker, trust-list syncer and uploader too (not yet running: see
+// door.start).
 func openDoor(cfg *config, o doorOptions, stderr io.Writer) (*door, error) {
 	db, gap, err := openStore(cfg.Store.Path, o.now(), stderr)
 	if err != nil {
 		return nil, err
 	}
+	d := &door{cfg: cfg, opts: o, db: db, gap: gap, now: o.now,
+		hooks: gate.Hooks{Pass: cfg.Hooks.Pass, Fail: cfg.Hooks.Fail, Manual: cfg.Hooks.Manual}}
 	fail := func(err error) (*door, error) {
 		db.Close()
 		return nil, err
 	}
 	trust := verify.NewTrust()
-	if list, _, err := db.TrustList(); err == nil && list != nil {
+	if list, meta, err := db.TrustList(); err == nil && list != nil && !bytes.Contains(meta, []byte(`"jws"`)) {
+		// A list installed as plain JSON by an older kiosk; a signed one
+		// is read by the syncer, which checks its signature.
 		if err := trust.AddList(list); err != nil {
 			fmt.Fprintf(stderr, "munjigi: the stored trust list cannot be read: %v\n", err)
 		}
 	}
-	for _, f := range append(cfg.Trust.Files, o.trustFiles...) {
-		if err := trust.AddFile(f); err != nil {
-			return fail(fmt.Errorf("trust: %w", err))
-		}
-	}
-	if o.demoTrust {
-		if err := trust.AddList(demo.TrustList(o.now())); err != nil {
-			return fail(fmt.Errorf("demo trust list: %w", err))
-		}
+	if err := d.addLocalTrust(trust); err != nil {
+		return fail(err)
 	}
 	decider, err := cfg.decider()
 	if err != nil {
 		return fail(fmt.Errorf("policy: %w", err))
 	}
-	g, err := gate.New(gate.Config{
+	gcfg := gate.Config{
 		Verifier: verify.New(trust, o.now), Decider: decider, DB: db, Now: o.now, ClockConfirmed: o.pinned,
 		ReuseWindow: cfg.Gate.ReuseWindow, Location: cfg.location,
-	})
-	if err != nil {
+	}
+	if cfg.Upstream.URL != "" {
+		if err := d.openUpstream(stderr); err != nil {
+			return fail(err)
+		}
+		gcfg.Tokens = d.tokens
+	}
+	if d.gate, err = gate.New(gcfg); err != nil {
 		return fail(err)
 	}
-	return &door{cfg: cfg, db: db, gate: g, trust: trust, gap: gap, now: o.now,
-		hooks: gate.Hooks{Pass: cfg.Hooks.Pass, Fail: cfg.Hooks.Fail, Manual: cfg.Hooks.Manual}}, nil
+	d.trust = trust
+	if d.syncer != nil {
+		if _, err := d.syncer.Load(); err != nil {
+			fmt.Fprintf(stderr, "munjigi: %v; the next sync replaces it\n", err)
+		}
+	}
+	return d, nil
+}
+
+// addLocalTrust adds what the kiosk trusts besides the synced list: the
+// configured files, --trust, the demo signer.
+func (d *door) addLocalTrust(t *verify.Trust) error {
+	for _, f := range append(d.cfg.Trust.Files, d.opts.trustFiles...) {
+		if err := t.AddFile(f); err != nil {
+			return fmt.Errorf("trust: %w", err)
+		}
+	}
+	if d.opts.demoTrust {
+		if err := t.AddList(demo.TrustList(d.now())); err != nil {
+			return fmt.Errorf("demo trust list: %w", err)
+		}
+	}
+	return nil
+}
+
+// openUpstream builds the client, the token checker, the syncer and the
+// uploader.
+func (d *door) openUpstream(stderr io.Writer) error {
+	u := d.cfg.Upstream
+	kiosk := u.KioskID
+	if kiosk == "" {
+		kiosk, _ = os.Hostname()
+	}
+	c, err := upstream.New(upstream.Config{URL: u.URL, Credential: u.Credential, Kiosk: kiosk, CAFile: u.CAFile, Now: d.now})
+	if err != nil {
+		return err
+	}
+	d.client = c
+	if d.tokens, err = upstream.NewTokens(c, upstream.TokenConfig{Budget: u.TokenBudget, Patterns: u.TokenPatterns}); err != nil {
+		return err
+	}
+	key, err := d.trustKey()
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	plan := upstream.TrustSchedule
+	plan.FirstMax = u.FirstSyncMax
+	d.syncer = upstream.NewSyncer(c, key, d.db, d.applyList, d.now, r)
+	d.syncer.SetSchedule(plan)
+	d.uploader = upstream.NewUploader(c, d.db, kiosk, r)
+	up := upstream.UploadSchedule
+	up.FirstMax, up.Every, up.Jitter = u.UploadEvery, u.UploadEvery, u.UploadEvery/6
+	d.uploader.SetSchedule(up)
+	return nil
+}
+
+// trustKey is the pinned key; a server on this machine may hand over its
+// own (there is nobody in between to pin against).
+func (d *door) trustKey() (*ecdsa.PublicKey, error) {
+	if d.cfg.Upstream.TrustKey != "" {
+		return upstream.ParseKey(d.cfg.Upstream.TrustKey)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	pem, err := d.client.TrustKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("the trust-list key of %s: %w (pin it: upstream.trust_key)", d.cfg.Upstream.URL, err)
+	}
+	return upstream.ParseKey(string(pem))
+}
+
+// applyList puts a checked trust list in force: its keys with the local
+// ones, its rules and value sets with the venue's.
+func (d *door) applyList(b *upstream.Bundle) {
+	t := b.Trust
+	if err := d.addLocalTrust(t); err != nil {
+		return // the files were read at start; one gone now keeps the old trust
+	}
+	decider, err := d.cfg.deciderWith(b.Rules, b.ValueSets)
+	if err != nil {
+		return
+	}
+	if d.gate != nil {
+		d.gate.SetTrust(verify.New(t, d.now), decider)
+	}
+	d.mu.Lock()
+	d.trust = t
+	d.mu.Unlock()
+}
+
+// start runs the background work until ctx ends: the purge, and with an
+// upstream server the trust-list sync, the upload and the clock check.
+func (d *door) start(ctx context.Context, log io.Writer) {
+	go purgeLoop(ctx, d.gate, time.Duration(d.cfg.Store.RetentionDays)*24*time.Hour, log)
+	if d.client == nil {
+		return
+	}
+	go d.syncer.Run(ctx)
+	go d.uploader.Run(ctx)
+	go func() {
+		// The server's Date is the one outside clock a kiosk without a
+		// battery has.
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			if skew, ok := d.client.Skew(); ok && !d.opts.pinned {
+				d.gate.ServerSkew(skew)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// trustNow is the trust in force.
+func (d *door) trustNow() *verify.Trust {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.trust
 }
 
 // runHeadless is the door without a screen.
@@ -198,7 +340,7 @@ func runHeadless(d *door, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	go purgeLoop(ctx, g, time.Duration(cfg.Store.RetentionDays)*24*time.Hour, stderr)
+	d.start(ctx, stderr)
 
 	for s := range cfg.source(stdin, d.now).Scans(ctx) {
 		var o gate.Outcome

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 
 	"munjigi/demo"
 	"munjigi/policy"
+	"munjigi/upstream"
 	"munjigi/verify"
 )
 
@@ -31,8 +33,9 @@ func cmdVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	venue := fs.String("venue", "", "the venue `TYPE` the rules see: restaurant, cafe, gym, ... (config venue.type)")
 	lang := fs.String("lang", "", "the `LANGUAGE` of the rules' reasons: ko or en (config language)")
 	rulesDir := fs.String("rules", "", "add the venue's own rule files from `DIR` (config policy.rules)")
+	upstreamURL := fs.String("upstream", "", "check one-time tokens with the authority's server at `URL` (config upstream.url)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [PAYLOAD...]
+		fmt.Fprint(stderr, `Usage: munjigi verify [--trust FILE]... [--at TIME] [--demo] [--policy NAME] [--upstream URL] [PAYLOAD...]
 
 Verifies each PAYLOAD, or each line of standard input when none is given, and
 prints one JSON object per payload on its own line. With --policy, a pass
@@ -65,6 +68,8 @@ not, 2 for a usage error.
 			cfg.Language = *lang
 		case "rules":
 			cfg.Policy.Rules = *rulesDir
+		case "upstream":
+			cfg.Upstream.URL = *upstreamURL
 		}
 	})
 	if err := cfg.check(); err != nil {
@@ -103,6 +108,16 @@ not, 2 for a usage error.
 		}
 	}
 	v := verify.New(trust, now)
+	var tokens *upstream.Tokens
+	if cfg.Upstream.URL != "" {
+		c, err := upstream.New(upstream.Config{URL: cfg.Upstream.URL, Credential: cfg.Upstream.Credential, Kiosk: cfg.Upstream.KioskID, CAFile: cfg.Upstream.CAFile})
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if tokens, err = upstream.NewTokens(c, upstream.TokenConfig{Budget: cfg.Upstream.TokenBudget, Patterns: cfg.Upstream.TokenPatterns}); err != nil {
+			return usageErr("%v", err)
+		}
+	}
 
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -110,9 +125,14 @@ not, 2 for a usage error.
 
 	allPass := true
 	decide := func(payload []byte) error {
-		r := v.Verify(payload)
-		if decider != nil {
-			r = decider.Decide(r, now())
+		var r verify.Result
+		if tokens != nil && tokens.Match(payload) {
+			r = tokens.Check(context.Background(), payload) // within the budget, or a manual check
+		} else {
+			r = v.Verify(payload)
+			if decider != nil {
+				r = decider.Decide(r, now())
+			}
 		}
 		allPass = allPass && r.Verdict == verify.Pass
 		return emit(r)

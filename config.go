@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +19,7 @@ import (
 
 	"munjigi/policy"
 	"munjigi/scanner"
+	"munjigi/upstream"
 )
 
 // config is munjigi's configuration: defaults, then config.yaml, then
@@ -62,6 +66,18 @@ type config struct {
 		Fail   string `mapstructure:"fail"`
 		Manual string `mapstructure:"manual"`
 	} `mapstructure:"hooks"`
+	Upstream struct {
+		URL           string        `mapstructure:"url"`
+		Credential    string        `mapstructure:"credential"`
+		KioskID       string        `mapstructure:"kiosk_id"`
+		CAFile        string        `mapstructure:"ca_file"`
+		TrustKey      string        `mapstructure:"trust_key"`
+		TokenBudget   time.Duration `mapstructure:"token_budget"`
+		TokenPatterns []string      `mapstructure:"token_patterns"`
+		FirstSyncMax  time.Duration `mapstructure:"first_sync_max"`
+		UploadEvery   time.Duration `mapstructure:"upload_every"`
+		StaleAfter    time.Duration `mapstructure:"stale_after"`
+	} `mapstructure:"upstream"`
 	Kiosk struct {
 		VerdictHold    time.Duration `mapstructure:"verdict_hold"`
 		FailHold       time.Duration `mapstructure:"fail_hold"`
@@ -78,38 +94,48 @@ type config struct {
 
 // configDefaults are every key and its default; config.yaml documents them.
 var configDefaults = map[string]any{
-	"venue.name":             "",
-	"venue.type":             "restaurant",
-	"venue.country":          "KR",
-	"venue.timezone":         "Asia/Seoul",
-	"language":               "ko",
-	"policy.profile":         policy.DefaultProfile,
-	"policy.rules":           "",
-	"policy.value_sets":      []string{},
-	"trust.files":            []string{},
-	"store.path":             "munjigi.db",
-	"store.retention_days":   28,
-	"gate.reuse_window":      "2h",
-	"scanner.source":         "stdin",
-	"scanner.port":           "auto",
-	"scanner.baud":           9600,
-	"scanner.data_bits":      8,
-	"scanner.parity":         "none",
-	"scanner.stop_bits":      1,
-	"scanner.read_timeout":   "100ms",
-	"scanner.file":           "",
-	"scanner.terminator":     "line",
-	"scanner.gap":            "200ms",
-	"scanner.dedupe_window":  "3s",
-	"hooks.pass":             "",
-	"hooks.fail":             "",
-	"hooks.manual":           "",
-	"sound.bell":             true,
-	"kiosk.verdict_hold":     "4s",
-	"kiosk.fail_hold":        "8s",
-	"kiosk.staff_pins":       []string{},
-	"kiosk.wedge_gap":        "25ms",
-	"kiosk.wedge_min_length": 8,
+	"venue.name":              "",
+	"venue.type":              "restaurant",
+	"venue.country":           "KR",
+	"venue.timezone":          "Asia/Seoul",
+	"language":                "ko",
+	"policy.profile":          policy.DefaultProfile,
+	"policy.rules":            "",
+	"policy.value_sets":       []string{},
+	"trust.files":             []string{},
+	"store.path":              "munjigi.db",
+	"store.retention_days":    28,
+	"gate.reuse_window":       "2h",
+	"scanner.source":          "stdin",
+	"scanner.port":            "auto",
+	"scanner.baud":            9600,
+	"scanner.data_bits":       8,
+	"scanner.parity":          "none",
+	"scanner.stop_bits":       1,
+	"scanner.read_timeout":    "100ms",
+	"scanner.file":            "",
+	"scanner.terminator":      "line",
+	"scanner.gap":             "200ms",
+	"scanner.dedupe_window":   "3s",
+	"hooks.pass":              "",
+	"hooks.fail":              "",
+	"hooks.manual":            "",
+	"sound.bell":              true,
+	"upstream.url":            "",
+	"upstream.credential":     "",
+	"upstream.kiosk_id":       "",
+	"upstream.ca_file":        "",
+	"upstream.trust_key":      "",
+	"upstream.token_budget":   "1.5s",
+	"upstream.token_patterns": []string{upstream.DefaultTokenPattern},
+	"upstream.first_sync_max": "10m",
+	"upstream.upload_every":   "30m",
+	"upstream.stale_after":    "48h",
+	"kiosk.verdict_hold":      "4s",
+	"kiosk.fail_hold":         "8s",
+	"kiosk.staff_pins":        []string{},
+	"kiosk.wedge_gap":         "25ms",
+	"kiosk.wedge_min_length":  8,
 }
 
 var languages = []string{"ko", "en"}
@@ -178,6 +204,9 @@ func (c *config) check() error {
 	if err := c.checkKiosk(); err != nil {
 		return err
 	}
+	if err := c.checkUpstream(); err != nil {
+		return err
+	}
 	if c.Store.Path == "" {
 		return fmt.Errorf("config: store.path is empty; it must name the database file")
 	}
@@ -217,6 +246,57 @@ func (c *config) checkKiosk() error {
 		seen[pin] = true
 	}
 	return nil
+}
+
+func (c *config) checkUpstream() error {
+	u := c.Upstream
+	for _, d := range []struct {
+		key      string
+		v        time.Duration
+		min, max time.Duration
+	}{
+		{"upstream.token_budget", u.TokenBudget, 100 * time.Millisecond, 10 * time.Second},
+		{"upstream.first_sync_max", u.FirstSyncMax, 0, 24 * time.Hour},
+		{"upstream.upload_every", u.UploadEvery, time.Second, 24 * time.Hour},
+		{"upstream.stale_after", u.StaleAfter, time.Hour, 90 * 24 * time.Hour},
+	} {
+		if d.v < d.min || d.v > d.max {
+			return fmt.Errorf("config: %s is %s; it must be %s to %s", d.key, d.v, d.min, d.max)
+		}
+	}
+	for _, p := range u.TokenPatterns {
+		if _, err := regexp.Compile(p); err != nil {
+			return fmt.Errorf("config: upstream.token_patterns: %q is not a regular expression: %v", p, err)
+		}
+	}
+	if u.URL == "" {
+		return nil
+	}
+	if _, err := upstream.New(upstream.Config{URL: u.URL}); err != nil {
+		return fmt.Errorf("config: upstream.url: %v", err)
+	}
+	if u.TrustKey == "" && !loopbackURL(u.URL) {
+		return fmt.Errorf("config: upstream.trust_key is empty: pin the authority's trust-list key (a PEM file); only a server on this machine may go without")
+	}
+	if u.TrustKey != "" {
+		if _, err := upstream.ParseKey(u.TrustKey); err != nil {
+			return fmt.Errorf("config: upstream.trust_key: %v", err)
+		}
+	}
+	return nil
+}
+
+// loopbackURL: a server on this very machine (the reference server).
+func loopbackURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // scannerSources are the values of scanner.source.
@@ -295,12 +375,22 @@ func (c *config) rawSource(stdin io.Reader, now func() time.Time, raw func([]byt
 // decider builds the policy decider the configuration describes: the
 // profile, the venue's own rules, munjigi's value sets and the venue's.
 func (c *config) decider() (*policy.Decider, error) {
+	return c.deciderWith(nil, nil)
+}
+
+// deciderWith is decider with the rules and value sets a signed trust list
+// brought: the authority's first, the venue's own after (a venue file can
+// add to them, not take them away).
+func (c *config) deciderWith(listRules []*policy.Rule, listSets policy.ValueSets) (*policy.Decider, error) {
 	if c.Policy.Profile == "none" {
 		return nil, nil
 	}
 	p, err := policy.Builtin(c.Policy.Profile)
 	if err != nil {
 		return nil, err
+	}
+	if len(listRules) > 0 {
+		p = p.With(listRules)
 	}
 	if c.Policy.Rules != "" {
 		extra, err := policy.LoadRules(c.Policy.Rules)
@@ -310,6 +400,9 @@ func (c *config) decider() (*policy.Decider, error) {
 		p = p.With(extra)
 	}
 	sets := policy.BuiltinValueSets()
+	if listSets != nil {
+		sets = sets.Merge(listSets)
+	}
 	if len(c.Policy.ValueSets) > 0 {
 		more, err := policy.LoadValueSets(c.Policy.ValueSets...)
 		if err != nil {

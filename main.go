@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -46,8 +47,9 @@ func main() {
 const usage = `munjigi: the door kiosk for pass QR codes
 
 Usage:
-  munjigi                the kiosk, from config.yaml when there is one, reading a
-                         keyboard scanner (or a serial one: --port)
+  munjigi [FLAGS]        the kiosk, from config.yaml when there is one, reading a
+                         keyboard scanner (or a serial one: --port); the flags
+                         are run's
   munjigi demo           the whole kiosk on its demo: a lunch rush of demo passes,
                          no hardware, no config, no network (q quits)
   munjigi demo --table|--json
@@ -65,6 +67,13 @@ Usage:
                          is recorded
   munjigi scanner test [--port DEVICE|auto]
                          show what a scanner sends, to set one up
+  munjigi trust sync|import FILE|show
+                         the signed trust list: fetch it now, install it from a
+                         file (no network), or show what is trusted
+  munjigi upstream serve [--addr HOST:PORT] [--data DIR]
+                         the reference upstream server (loopback by default)
+  munjigi upstream token [--upstream URL]
+                         mint a demo one-time token on it
   munjigi export [--since TIME] [--until TIME] [--format csv|jsonl]
                          the entry log for a contact tracer (no personal data)
   munjigi lookup PASS-ID was this pass here, and when
@@ -88,6 +97,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	if strings.HasPrefix(args[0], "-") && !slices.Contains([]string{"-h", "-help", "--help"}, args[0]) {
+		return cmdRun(args, stdin, stdout, stderr) // munjigi --port auto: the kiosk with flags
+	}
 	switch args[0] {
 	case "verify":
 		return cmdVerify(args[1:], stdin, stdout, stderr)
@@ -107,6 +119,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdDB(args[1:], stdout, stderr)
 	case "scanner":
 		return cmdScanner(args[1:], stdin, stdout, stderr)
+	case "trust":
+		return cmdTrust(args[1:], stdout, stderr)
+	case "upstream":
+		return cmdUpstream(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -10,6 +10,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -59,6 +60,16 @@ type Config struct {
 	ClockConfirmed bool
 	ReuseWindow    time.Duration // 0 means DefaultReuseWindow
 	Location       *time.Location
+	// Tokens checks one-time tokens with the authority (package
+	// upstream); nil: a token is not a pass munjigi reads.
+	Tokens Tokens
+}
+
+// Tokens is what the gate needs of the authority: to tell a token from a
+// pass, and to check one within its budget.
+type Tokens interface {
+	Match(payload []byte) bool
+	Check(ctx context.Context, payload []byte) verify.Result
 }
 
 // Gate decides scans one at a time. It is safe for concurrent use; scans
@@ -69,6 +80,11 @@ type Gate struct {
 
 	hwm      time.Time // the latest trusted time seen
 	hwmSaved time.Time
+	// skew is the authority's clock minus the kiosk's, once its server
+	// has answered: the one outside opinion a kiosk without a clock
+	// battery gets.
+	skew      time.Duration
+	skewKnown bool
 }
 
 // New returns a Gate; it reads the clock's high-water mark from the
@@ -117,6 +133,10 @@ func (g *Gate) clockState(now time.Time) Clock {
 	switch {
 	case g.cfg.ClockConfirmed:
 		return Clock{Trusted: true}
+	case g.skewKnown && g.skew.Abs() > clockTolerance:
+		return Clock{Reason: "the clock is " + g.skew.Abs().Round(time.Minute).String() + " off the authority's server"}
+	case g.skewKnown:
+		return Clock{Trusted: true} // the server agrees: whatever the clock did before
 	case now.Before(MinClock):
 		return Clock{Reason: "the clock is not set (it says " + now.Format(time.DateOnly) + ")"}
 	case !g.hwm.IsZero() && now.Before(g.hwm.Add(-clockTolerance)):
@@ -156,12 +176,20 @@ func (g *Gate) Scan(payload []byte) Outcome {
 	defer g.mu.Unlock()
 	now := g.cfg.Now()
 	clock := g.clockState(now)
-	res := g.cfg.Verifier.Verify(payload)
-	if g.cfg.Decider != nil {
-		res = g.cfg.Decider.Decide(res, now)
+	var res verify.Result
+	token := g.cfg.Tokens != nil && g.cfg.Tokens.Match(payload)
+	if token {
+		// The authority decides a token, by its own clock and rules; the
+		// check never outlasts its budget.
+		res = g.cfg.Tokens.Check(context.Background(), payload)
+	} else {
+		res = g.cfg.Verifier.Verify(payload)
+		if g.cfg.Decider != nil {
+			res = g.cfg.Decider.Decide(res, now)
+		}
 	}
 	o := Outcome{Result: res, At: now, Method: MethodQR, ClockTrusted: clock.Trusted}
-	if !clock.Trusted {
+	if !clock.Trusted && !token {
 		distrustTime(&o.Result, clock.Reason)
 	}
 	var hash []byte
@@ -176,6 +204,33 @@ func (g *Gate) Scan(payload []byte) Outcome {
 		g.advanceClock(now)
 	}
 	return o
+}
+
+// ServerSkew takes the authority's clock minus the kiosk's, as its server's
+// replies show it. A kiosk clock within the tolerance of it is trusted (and
+// its high-water mark reset to it, as a person confirming would); one
+// further off is not, whatever it did before.
+func (g *Gate) ServerSkew(skew time.Duration) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.skew, g.skewKnown = skew, true
+	if skew.Abs() > clockTolerance {
+		return nil
+	}
+	now := g.cfg.Now()
+	g.hwm, g.hwmSaved = now, now
+	if g.cfg.DB == nil {
+		return nil
+	}
+	return g.cfg.DB.SetClock(now)
+}
+
+// SetTrust puts a new verifier and decider in force (a new trust list and
+// its rules): scans before it use the old ones, scans after it the new.
+func (g *Gate) SetTrust(v *verify.Verifier, d *policy.Decider) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.cfg.Verifier, g.cfg.Decider = v, d
 }
 
 // Record records a result decided before the gate saw a payload: a read

@@ -1,6 +1,10 @@
 package gate_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"munjigi/gate"
 	"munjigi/policy"
 	"munjigi/store"
+	"munjigi/upstream"
 	"munjigi/verify"
 )
 
@@ -255,4 +260,92 @@ func TestHooks(t *testing.T) {
 		t.Errorf("hooks wrote %q", got)
 	}
 	os.WriteFile(release, nil, 0o600)
+}
+
+// tokenServer is the reference upstream server on loopback, and a way to
+// mint its tokens.
+func tokenServer(t *testing.T) (*upstream.Tokens, func() string) {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := upstream.OpenServer(upstream.ServerConfig{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	c, err := upstream.New(upstream.Config{URL: hs.URL, Kiosk: "gate-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := upstream.NewTokens(c, upstream.TokenConfig{Patterns: []string{upstream.DefaultTokenPattern}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func() string {
+		resp, err := http.Post(hs.URL+upstream.PathTokenMint, "application/json", strings.NewReader(`{"name":"김하늘","birthYear":1990}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m upstream.MintReply
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.Token
+	}
+	return tk, mint
+}
+
+// TestTokenAtTheGate: a one-time token is the authority's to decide, by
+// its clock: recorded like any scan, used once, unaffected by the kiosk's
+// clock.
+func TestTokenAtTheGate(t *testing.T) {
+	tk, mint := tokenServer(t)
+	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	boot := time.Date(1970, 1, 1, 0, 0, 5, 0, time.UTC) // a board with no clock battery
+	g, err := gate.New(gate.Config{Verifier: verify.New(demo.Trust(now), func() time.Time { return boot }), DB: db,
+		Now: func() time.Time { return boot }, Tokens: tk, Location: seoul})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := mint()
+	o := g.Scan([]byte(tok))
+	if o.Verdict != verify.Pass || o.Format != verify.FormatToken || !o.Logged || o.ClockTrusted || o.Holder.Name != "김*늘" {
+		t.Fatalf("a token on an unset clock: %+v", o)
+	}
+	if o := g.Scan([]byte(tok)); o.Verdict != verify.Fail || o.Reason != verify.ReasonTokenUsed {
+		t.Errorf("the same token again: %s %s", o.Verdict, o.Reason)
+	}
+	e, _, _ := db.Entry(1)
+	if e.Format != "token" || len(e.PassHash) == 0 || bytes.Contains(e.PassHash, []byte(tok)) {
+		t.Errorf("recorded %+v", e)
+	}
+}
+
+// TestServerSkew: the authority's clock is the one outside opinion a
+// kiosk without a clock battery gets.
+func TestServerSkew(t *testing.T) {
+	d := newDoor(t, now, store.Options{}, "")
+	d.scan(t, vaccinated)
+	d.now = now.Add(-time.Hour) // the clock steps back an hour
+	if d.g.ClockState().Trusted {
+		t.Fatal("a clock that went back is trusted")
+	}
+	d.g.ServerSkew(20 * time.Second) // the server says this is the right time
+	if !d.g.ClockState().Trusted {
+		t.Error("a clock the server agrees with is still distrusted")
+	}
+	d.g.ServerSkew(-2 * time.Hour)
+	if c := d.g.ClockState(); c.Trusted || !strings.Contains(c.Reason, "2h0m0s off the authority's server") {
+		t.Errorf("a clock 2 h off the server: %+v", c)
+	}
+	boot := newDoor(t, time.Date(1970, 1, 1, 0, 0, 5, 0, time.UTC), store.Options{}, "")
+	boot.g.ServerSkew(now.Sub(boot.now))
+	if c := boot.g.ClockState(); c.Trusted {
+		t.Errorf("a board in 1970, the server in 2026: %+v", c)
+	}
 }

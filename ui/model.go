@@ -45,6 +45,20 @@ type TrustStatus struct {
 	StaleAfter time.Duration
 }
 
+// UpstreamStatus is what the status line says of the authority's server.
+type UpstreamStatus struct {
+	Configured  bool
+	Asked       bool // a call has been made since start
+	Online      bool // the last call worked
+	BreakerOpen bool // token scans go to a manual check without a call
+}
+
+// Status is what may change while the kiosk runs, read once a second.
+type Status struct {
+	Trust    TrustStatus
+	Upstream UpstreamStatus
+}
+
 // Config is what the screen is given.
 type Config struct {
 	Door    Door
@@ -58,6 +72,9 @@ type Config struct {
 	VenueType string // restaurants and cafés get the dining-alone option
 	Policy    string // the rule profile's name, "" for none
 	Trust     TrustStatus
+	// StatusNow, when set, is read once a second (off the screen's
+	// goroutine) for the trust list and the server; it must not block.
+	StatusNow func() Status
 	// Demo quits on q; the kiosk asks first (a visitor may touch the
 	// keyboard), and for a staff PIN when there are any.
 	Demo bool
@@ -153,6 +170,7 @@ type Model struct {
 	latency     []time.Duration // scan to verdict, the last 1,000
 	log         []store.Entry   // newest first
 	historyNote string          // why the history could not be read
+	upstream    UpstreamStatus
 
 	wedge  scanner.Wedge[tea.KeyMsg]
 	dedupe scanner.Deduper
@@ -222,10 +240,11 @@ type (
 		o       gate.Outcome
 		arrived time.Time // when the scan arrived; zero for a manual check
 	}
-	holdOver int // a verdict's hold ended
-	wedgeDue struct{}
-	tickMsg  time.Time
-	clockMsg gate.Clock
+	holdOver  int // a verdict's hold ended
+	wedgeDue  struct{}
+	tickMsg   time.Time
+	clockMsg  gate.Clock
+	statusMsg Status
 )
 
 // Init starts the clock tick and, when there is one, the scanner.
@@ -278,9 +297,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if time.Time(msg).Second()%10 == 0 {
 			cmds = append(cmds, m.readClock())
 		}
+		if f := m.cfg.StatusNow; f != nil {
+			cmds = append(cmds, func() tea.Msg { return statusMsg(f()) })
+		}
 		return m, tea.Batch(cmds...)
 	case clockMsg:
 		m.clock = gate.Clock(msg)
+		return m, nil
+	case statusMsg:
+		m.cfg.Trust, m.upstream = msg.Trust, msg.Upstream
 		return m, nil
 	case scanMsg:
 		s := scanner.Scan(msg)

@@ -40,6 +40,10 @@ type Text struct {
 	TrustNone       string
 	Upstream        string
 	UpstreamNone    string
+	UpstreamOnline  string
+	UpstreamOffline string
+	UpstreamBreaker string
+	UpstreamWaiting string
 	Clock           string
 	ClockOK         string
 	ClockBad        string
@@ -109,6 +113,10 @@ var korean = Text{
 	TrustNone:       "없음",
 	Upstream:        "서버",
 	UpstreamNone:    "사용 안 함",
+	UpstreamOnline:  "연결됨",
+	UpstreamOffline: "끊김",
+	UpstreamBreaker: "장애 (직접 확인)",
+	UpstreamWaiting: "대기 중",
 	Clock:           "시계",
 	ClockOK:         "정상",
 	ClockBad:        "확인 필요",
@@ -144,6 +152,9 @@ var korean = Text{
 		verify.ReasonReused:            "이미 입장한 증명서입니다",
 		verify.ReasonClockUntrusted:    "키오스크 시계를 믿을 수 없습니다",
 		verify.ReasonMisread:           "스캐너가 잘못 읽었습니다: 다시 스캔해 주세요",
+		verify.ReasonUpstreamDown:      "확인 서버가 응답하지 않습니다: 직접 확인하세요",
+		verify.ReasonTokenUsed:         "이미 사용한 QR 코드입니다: 새로 받아 주세요",
+		verify.ReasonTokenInvalid:      "유효하지 않거나 시간이 지난 QR 코드입니다",
 	},
 	Checks: map[string]string{
 		"solo-diner":      "혼자 식사하는 미접종자: 직원이 확인",
@@ -231,6 +242,10 @@ var english = Text{
 	TrustNone:       "NONE",
 	Upstream:        "Server",
 	UpstreamNone:    "not used",
+	UpstreamOnline:  "online",
+	UpstreamOffline: "OFFLINE",
+	UpstreamBreaker: "DOWN (check by hand)",
+	UpstreamWaiting: "not asked yet",
 	Clock:           "Clock",
 	ClockOK:         "ok",
 	ClockBad:        "UNTRUSTED",
@@ -266,6 +281,9 @@ var english = Text{
 		verify.ReasonReused:            "this pass was already used to enter",
 		verify.ReasonClockUntrusted:    "the kiosk's clock cannot be trusted",
 		verify.ReasonMisread:           "the scanner misread: scan again",
+		verify.ReasonUpstreamDown:      "the authority's server did not answer: check by hand",
+		verify.ReasonTokenUsed:         "this code was already used: ask for a new one",
+		verify.ReasonTokenInvalid:      "the code is unknown or has expired",
 	},
 	Checks: map[string]string{
 		"solo-diner":      "unvaccinated, dining alone: staff confirm",

@@ -441,7 +441,19 @@ func (m *Model) statusLines() []string {
 	if !m.clock.Trusted {
 		clock = bad.Render(t.ClockBad)
 	}
-	first := fmt.Sprintf("%s %s · %s %s · %s %s · %s %s", t.Scanner, sc, t.Trust, trust, t.Upstream, t.UpstreamNone, t.Clock, clock)
+	up := t.UpstreamNone
+	switch u := m.upstream; {
+	case !u.Configured:
+	case u.BreakerOpen:
+		up = bad.Render(t.UpstreamBreaker)
+	case !u.Asked:
+		up = t.UpstreamWaiting
+	case u.Online:
+		up = t.UpstreamOnline
+	default:
+		up = bad.Render(t.UpstreamOffline)
+	}
+	first := fmt.Sprintf("%s %s · %s %s · %s %s · %s %s", t.Scanner, sc, t.Trust, trust, t.Upstream, up, t.Clock, clock)
 	second := fmt.Sprintf(t.Today, m.day.Verdicts["pass"], m.day.Verdicts["fail"], m.day.Verdicts["manual"]) +
 		"   " + m.now.In(m.cfg.Location).Format("15:04")
 	style := lipgloss.NewStyle().Foreground(dim)

@@ -25,6 +25,9 @@ const (
 	FormatUnknown Format = "unknown"
 	FormatDCC     Format = "dcc" // EU Digital COVID Certificate, "HC1:"
 	FormatSHC     Format = "shc" // SMART Health Card, "shc:/"
+	// FormatToken is a one-time token that only the authority's server
+	// can decide (package upstream).
+	FormatToken Format = "token"
 )
 
 // Type is the kind of statement a pass makes, as the DCC names them.
@@ -68,6 +71,11 @@ const (
 	ReasonReused         Reason = "reused"          // the same pass was admitted within the re-use window
 	ReasonClockUntrusted Reason = "clock-untrusted" // time decides this pass and the kiosk's clock cannot be trusted
 	ReasonMisread        Reason = "misread"         // the scanner's read was cut off or far too long: scan again
+
+	// One-time tokens (package upstream).
+	ReasonUpstreamDown Reason = "upstream-unavailable" // the authority did not answer within the budget: check by hand
+	ReasonTokenUsed    Reason = "token-used"           // the token was already used
+	ReasonTokenInvalid Reason = "token-invalid"        // the authority does not know the token, or it expired
 )
 
 // Check is the outcome of one step: not reached, passed or failed. It

@@ -1,0 +1,255 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config is how a kiosk reaches its server.
+type Config struct {
+	URL        string // the server, e.g. https://pass.example.kr
+	Credential string // the kiosk's bearer credential; "" for none
+	Kiosk      string // the kiosk's name, sent with every call
+	CAFile     string // PEM roots to trust instead of the system's; "" for the system's
+	Now        func() time.Time
+	// Transport replaces the HTTP transport (tests that cut connections).
+	Transport http.RoundTripper
+}
+
+// Client makes the calls. It is safe for concurrent use.
+type Client struct {
+	base       *url.URL
+	http       *http.Client
+	credential string
+	kiosk      string
+	now        func() time.Time
+
+	mu        sync.Mutex
+	notBefore time.Time     // the server's Retry-After
+	skew      time.Duration // the server's Date minus the kiosk's clock
+	skewSeen  bool
+	lastOK    time.Time
+	lastErr   error
+	asked     bool
+}
+
+// New builds a client. It sends nothing until asked.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream: %q is not an http(s) URL", cfg.URL)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		t := &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   3 * time.Second,
+			MaxIdleConnsPerHost:   2,
+			IdleConnTimeout:       90 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second, // every call has its own, shorter deadline too
+		}
+		if cfg.CAFile != "" {
+			pem, err := os.ReadFile(cfg.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("upstream: CA file: %w", err)
+			}
+			roots := x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("upstream: %s holds no PEM certificate", cfg.CAFile)
+			}
+			t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		}
+		tr = t
+	}
+	return &Client{base: u, http: &http.Client{Transport: tr}, credential: cfg.Credential, kiosk: cfg.Kiosk, now: cfg.Now}, nil
+}
+
+// URL is the server's address.
+func (c *Client) URL() string { return c.base.String() }
+
+// ErrBackOff is returned without a call while the server's Retry-After
+// has not passed.
+var ErrBackOff = errors.New("upstream: the server asked for a pause")
+
+// StatusError is a reply that is not a success.
+type StatusError struct {
+	Code       int
+	RetryAfter time.Duration
+	Message    string
+}
+
+func (e *StatusError) Error() string {
+	if e.Message != "" {
+		return fmt.Sprintf("upstream: %d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
+	}
+	return fmt.Sprintf("upstream: %d %s", e.Code, http.StatusText(e.Code))
+}
+
+// RetryAfter is what an error says the server asked for: 0 for none.
+func RetryAfter(err error) time.Duration {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.RetryAfter
+	}
+	return 0
+}
+
+type reply struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+// do makes one call within ctx's deadline, reading at most limit bytes of
+// the reply. A 2xx or 304 is a reply; anything else is an error.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, header http.Header, limit int64) (*reply, error) {
+	c.mu.Lock()
+	wait := c.notBefore.Sub(time.Now())
+	c.mu.Unlock()
+	if wait > 0 {
+		return nil, fmt.Errorf("%w (%s more)", ErrBackOff, wait.Round(time.Second))
+	}
+	u := *c.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.credential != "" {
+		req.Header.Set("Authorization", "Bearer "+c.credential)
+	}
+	if c.kiosk != "" {
+		req.Header.Set(HeaderKiosk, c.kiosk)
+	}
+	sent := c.now()
+	c.mu.Lock()
+	c.asked = true
+	c.mu.Unlock()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.failed(err)
+		return nil, fmt.Errorf("upstream: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	c.sawDate(resp.Header.Get("Date"), sent)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		c.failed(err)
+		return nil, fmt.Errorf("upstream: %s %s: reading the reply: %w", method, path, err)
+	}
+	if int64(len(data)) > limit {
+		err := fmt.Errorf("upstream: %s %s: the reply is over %d bytes", method, path, limit)
+		c.failed(err)
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotModified {
+		se := &StatusError{Code: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		if len(data) > 0 && len(data) < 300 {
+			se.Message = strings.TrimSpace(string(bytes.ToValidUTF8(data, nil)))
+		}
+		if se.RetryAfter > 0 {
+			c.mu.Lock()
+			c.notBefore = time.Now().Add(se.RetryAfter)
+			c.mu.Unlock()
+		}
+		c.failed(se)
+		return nil, se
+	}
+	c.mu.Lock()
+	c.lastOK, c.lastErr = time.Now(), nil
+	c.mu.Unlock()
+	return &reply{code: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+func (c *Client) failed(err error) {
+	c.mu.Lock()
+	c.lastErr = err
+	c.mu.Unlock()
+}
+
+// TrustKey asks the server for its trust-list key. Only a server on the
+// kiosk's own machine may be asked: anywhere else the key is pinned.
+func (c *Client) TrustKey(ctx context.Context) ([]byte, error) {
+	r, err := c.do(ctx, "GET", PathTrustKey, nil, nil, 16<<10)
+	if err != nil {
+		return nil, err
+	}
+	return r.body, nil
+}
+
+// parseRetryAfter reads Retry-After: seconds, or an HTTP date. It is capped
+// at an hour: a server cannot silence a kiosk for a day by mistake.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s > 0 {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), time.Hour)
+}
+
+// sawDate notes the server's clock: a trusted-time source for a kiosk
+// with no clock battery. The reply's Date is compared with the kiosk's
+// clock at the request.
+func (c *Client) sawDate(v string, sent time.Time) {
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.skew, c.skewSeen = t.Sub(sent).Truncate(time.Second), true
+	c.mu.Unlock()
+}
+
+// Skew is the server's clock minus the kiosk's, as last seen; ok is false
+// before any reply.
+func (c *Client) Skew() (skew time.Duration, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.skew, c.skewSeen
+}
+
+// Health is what the client knows of the server from its last call.
+type Health struct {
+	Asked   bool // a call has been made
+	LastOK  time.Time
+	LastErr error // nil when the last call worked
+}
+
+// Health says how the last call went.
+func (c *Client) Health() Health {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Health{Asked: c.asked, LastOK: c.lastOK, LastErr: c.lastErr}
+}

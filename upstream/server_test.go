@@ -1,0 +1,259 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"munjigi/demo"
+	"munjigi/store"
+	"munjigi/verify"
+)
+
+// refServer is the reference server on loopback, counting the calls it
+// gets by path.
+type refServer struct {
+	*Server
+	http  *httptest.Server
+	mu    sync.Mutex
+	calls map[string]int
+	codes map[int]int
+	now   atomic.Pointer[time.Time]
+}
+
+func newRefServer(t testing.TB) *refServer {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "list"), 0o700)
+	if err := os.WriteFile(filepath.Join(dir, "list", "trust.json"), demo.TrustList(time.Now()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs := &refServer{calls: map[string]int{}, codes: map[int]int{}}
+	now := time.Now()
+	rs.now.Store(&now)
+	srv, err := OpenServer(ServerConfig{DataDir: dir, Now: func() time.Time { return *rs.now.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.Server = srv
+	h := srv.Handler()
+	rs.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: 200}
+		h.ServeHTTP(rec, r)
+		rs.mu.Lock()
+		rs.calls[r.URL.Path]++
+		rs.codes[rec.code]++
+		rs.mu.Unlock()
+	}))
+	t.Cleanup(func() { rs.http.Close(); srv.Close() })
+	return rs
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.code = code; s.ResponseWriter.WriteHeader(code) }
+
+func (rs *refServer) count(path string) int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.calls[path]
+}
+
+func (rs *refServer) advance(d time.Duration) {
+	n := rs.now.Load().Add(d)
+	rs.now.Store(&n)
+}
+
+func (rs *refServer) client(t testing.TB) *Client {
+	t.Helper()
+	c, err := New(Config{URL: rs.http.URL, Kiosk: "kiosk-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (rs *refServer) mint(t testing.TB, req MintRequest) string {
+	t.Helper()
+	body, _ := json.Marshal(req)
+	resp, err := http.Post(rs.http.URL+PathTokenMint, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m MintReply
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Token
+}
+
+func tokens(t testing.TB, c *Client, cfg TokenConfig) *Tokens {
+	t.Helper()
+	if cfg.Patterns == nil {
+		cfg.Patterns = []string{DefaultTokenPattern}
+	}
+	tk, err := NewTokens(c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+func TestTokenCheck(t *testing.T) {
+	rs := newRefServer(t)
+	tk := tokens(t, rs.client(t), TokenConfig{})
+	tok := rs.mint(t, MintRequest{Name: "홍길동", BirthYear: 1985})
+	if !tk.Match([]byte(tok)) || tk.Match([]byte("HC1:NCF")) || tk.Match([]byte(tok+"X")) {
+		t.Fatal("the token pattern matches the wrong things")
+	}
+	r := tk.Check(context.Background(), []byte(tok))
+	if r.Verdict != verify.Pass || r.Format != verify.FormatToken || r.Holder.Name != "홍*동" || r.Holder.BirthYear != 1985 || r.Type != verify.Vaccination {
+		t.Errorf("first check: %+v", r)
+	}
+	if r := tk.Check(context.Background(), []byte(tok)); r.Verdict != verify.Fail || r.Reason != verify.ReasonTokenUsed {
+		t.Errorf("second check: %s %s", r.Verdict, r.Reason)
+	}
+	if r := tk.Check(context.Background(), []byte("MJT1:AAAAAAAAAAAAAAAAAAAAAAAAAA")); r.Reason != verify.ReasonTokenInvalid {
+		t.Errorf("an unknown token: %s %s", r.Verdict, r.Reason)
+	}
+	late := rs.mint(t, MintRequest{})
+	rs.advance(2 * time.Minute)
+	if r := tk.Check(context.Background(), []byte(late)); r.Reason != verify.ReasonTokenInvalid {
+		t.Errorf("an expired token: %s %s", r.Verdict, r.Reason)
+	}
+}
+
+// TestTokenOnce is RELIABILITY row 16's second half: one token sent by 50
+// goroutines at once; the server sees one check.
+func TestTokenOnce(t *testing.T) {
+	rs := newRefServer(t)
+	tk := tokens(t, rs.client(t), TokenConfig{})
+	tok := rs.mint(t, MintRequest{})
+	var wg sync.WaitGroup
+	results := make([]verify.Result, 50)
+	start := make(chan struct{})
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i] = tk.Check(context.Background(), []byte(tok))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if n := rs.count(PathTokenVerify); n != 1 {
+		t.Errorf("the server saw %d checks of one token", n)
+	}
+	for i, r := range results {
+		if r.Verdict != verify.Pass {
+			t.Errorf("goroutine %d: %s %s", i, r.Verdict, r.Reason)
+		}
+	}
+}
+
+func openStore(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestTrustSync: a 200, then 304s; a change on the server is a new
+// version; a list signed by another key, or an older one, leaves the list
+// in force; a restart reads the stored list back.
+func TestTrustSync(t *testing.T) {
+	rs := newRefServer(t)
+	db := openStore(t)
+	var applied []int64
+	apply := func(b *Bundle) { applied = append(applied, b.Version) }
+	s := NewSyncer(rs.client(t), rs.PublicKey(), db, apply, time.Now, rand.New(rand.NewPCG(1, 1)))
+	if changed, err := s.Sync(context.Background()); err != nil || !changed {
+		t.Fatalf("first sync: %v %v", changed, err)
+	}
+	for range 3 {
+		if changed, err := s.Sync(context.Background()); err != nil || changed {
+			t.Fatalf("an unchanged list: %v %v", changed, err)
+		}
+	}
+	rs.mu.Lock()
+	notModified := rs.codes[http.StatusNotModified]
+	rs.mu.Unlock()
+	if notModified != 3 {
+		t.Errorf("%d replies were 304, want 3", notModified)
+	}
+	// The authority adds a rule: a new version.
+	os.WriteFile(filepath.Join(rs.cfg.DataDir, "list", "rules", "VR-KR-0099.json"), []byte(ruleJSON), 0o600)
+	if changed, err := s.Sync(context.Background()); err != nil || !changed {
+		t.Fatalf("after a change: %v %v", changed, err)
+	}
+	if st := s.State(); st.Version != 2 || len(applied) != 2 {
+		t.Fatalf("in force: %+v, applied %v", st, applied)
+	}
+
+	// A server with another key (a man in the middle, or a mistake).
+	impostor := newRefServer(t)
+	for range 3 {
+		impostor.advance(time.Hour) // its versions climb past ours
+		os.WriteFile(filepath.Join(impostor.cfg.DataDir, "list", "rules", "r.json"), []byte(ruleJSON), 0o600)
+		impostor.currentList()
+		os.Remove(filepath.Join(impostor.cfg.DataDir, "list", "rules", "r.json"))
+	}
+	bad := NewSyncer(impostor.client(t), rs.PublicKey(), db, apply, time.Now, rand.New(rand.NewPCG(1, 1)))
+	bad.Load()
+	if _, err := bad.Sync(context.Background()); !errors.Is(err, ErrList) {
+		t.Fatalf("a list signed by another key: %v", err)
+	}
+	// A restart reads the list in force back, signature checked.
+	var reloaded *Bundle
+	again := NewSyncer(nil, rs.PublicKey(), db, func(b *Bundle) { reloaded = b }, time.Now, rand.New(rand.NewPCG(1, 1)))
+	if _, err := again.Load(); err != nil || reloaded == nil || reloaded.Version != 2 || len(reloaded.Rules) != 1 {
+		t.Fatalf("after the refusals and a restart: %v, %+v", err, reloaded)
+	}
+}
+
+// TestImport: a signed list from a USB stick, with the same checks.
+func TestImport(t *testing.T) {
+	key := newKey(t)
+	db := openStore(t)
+	dir := t.TempDir()
+	write := func(name string, version int64, expires time.Time, k *ecdsa.PrivateKey) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, sign(t, listJSON(t, version, time.Now().Add(-time.Hour), expires, nil), k), 0o600)
+		return p
+	}
+	s := NewSyncer(nil, &key.PublicKey, db, func(*Bundle) {}, time.Now, rand.New(rand.NewPCG(1, 1)))
+	if _, err := s.Import(write("v5.jws", 5, time.Now().Add(time.Hour), key)); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]string{
+		"older":   write("v4.jws", 4, time.Now().Add(time.Hour), key),
+		"expired": write("v6-expired.jws", 6, time.Now().Add(-time.Minute), key),
+		"forged":  write("v7-forged.jws", 7, time.Now().Add(time.Hour), newKey(t)),
+	} {
+		if _, err := s.Import(p); err == nil {
+			t.Errorf("%s: imported", name)
+		}
+	}
+	if v := s.State().Version; v != 5 {
+		t.Errorf("version %d in force, want 5", v)
+	}
+}

@@ -1,0 +1,150 @@
+package upstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"munjigi/store"
+)
+
+// Uploader sends the outbox to the server in batches. An entry leaves the
+// outbox only when a 2xx reply lists it (stored now, or held already): a
+// reply lost on the way, a 500 after the server committed, or a kill in
+// between all end in the same batch being sent again, which the server
+// holds once.
+type Uploader struct {
+	c     *Client
+	db    *store.DB
+	kiosk string
+	batch int
+	plan  *Plan
+	// Timeout bounds one batch's call (0: 30 s).
+	Timeout time.Duration
+	kick    chan struct{}
+
+	mu      sync.Mutex
+	lastErr error
+	sent    int
+}
+
+// NewUploader builds an uploader for the kiosk's outbox.
+func NewUploader(c *Client, db *store.DB, kiosk string, r *rand.Rand) *Uploader {
+	return &Uploader{c: c, db: db, kiosk: kiosk, batch: 500, plan: NewPlan(UploadSchedule, r), kick: make(chan struct{}, 1)}
+}
+
+// UploadOnce empties the outbox, batch by batch, and says how many entries
+// the server now holds.
+func (u *Uploader) UploadOnce(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := u.uploadBatch(ctx)
+		total += n
+		u.mu.Lock()
+		u.lastErr, u.sent = err, u.sent+n
+		u.mu.Unlock()
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+func (u *Uploader) uploadBatch(ctx context.Context) (int, error) {
+	out, err := u.db.Outbox(u.batch)
+	if err != nil || len(out) == 0 {
+		return 0, err
+	}
+	b := EntryBatch{Kiosk: u.kiosk}
+	sent := make([]uint64, 0, len(out))
+	for _, e := range out {
+		// No pass hash, no staff id: the authority learns the venue's
+		// traffic, not who came or who checked them.
+		b.Entries = append(b.Entries, Entry{Seq: e.Seq, At: e.At, ClockTrusted: e.ClockTrusted, Verdict: e.Verdict,
+			Method: e.Method, Format: e.Format, Type: e.Type, Reason: e.Reason})
+		sent = append(sent, e.Seq)
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return 0, err
+	}
+	// The key names the batch: the same entries sent again carry the same
+	// key.
+	h := http.Header{HeaderIdempotency: {fmt.Sprintf("%s:%d-%d:%d", u.kiosk, sent[0], sent[len(sent)-1], len(sent))}}
+	timeout := u.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r, err := u.c.do(ctx, "POST", PathEntries, body, h, maxUploadReply)
+	if err != nil {
+		return 0, err
+	}
+	var rep EntryReply
+	if err := json.Unmarshal(r.body, &rep); err != nil {
+		return 0, fmt.Errorf("upstream: the upload reply is not JSON: %w", err)
+	}
+	var held []uint64
+	for _, seq := range append(rep.Stored, rep.Duplicate...) {
+		if slices.Contains(sent, seq) {
+			held = append(held, seq)
+		}
+	}
+	if err := u.db.Acknowledge(held); err != nil {
+		return 0, fmt.Errorf("clearing the outbox: %w", err)
+	}
+	if len(held) < len(sent) {
+		return len(held), fmt.Errorf("upstream: the server holds %d of %d entries sent", len(held), len(sent))
+	}
+	return len(held), nil
+}
+
+// SetSchedule replaces the schedule; call it before Run.
+func (u *Uploader) SetSchedule(s Schedule) { u.plan.s = s }
+
+// Kick asks for an upload soon (new entries are waiting).
+func (u *Uploader) Kick() {
+	select {
+	case u.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run uploads on the schedule until ctx ends.
+func (u *Uploader) Run(ctx context.Context) {
+	wait := u.plan.First()
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-u.kick:
+			t.Stop()
+		case <-t.C:
+		}
+		if _, err := u.UploadOnce(ctx); err != nil {
+			wait = u.plan.Failed(RetryAfter(err))
+		} else {
+			wait = u.plan.Succeeded()
+		}
+	}
+}
+
+// UploadState says how uploading goes.
+type UploadState struct {
+	Sent    int   // entries the server took since start
+	LastErr error // nil when the last attempt worked
+}
+
+// State says how uploading goes.
+func (u *Uploader) State() UploadState {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return UploadState{Sent: u.sent, LastErr: u.lastErr}
+}
