@@ -216,20 +216,30 @@ func (c *config) check() error {
 	return nil
 }
 
-func (c *config) checkKiosk() error {
-	k := c.Kiosk
-	for _, d := range []struct {
-		key      string
-		v        time.Duration
-		min, max time.Duration
-	}{
-		{"kiosk.verdict_hold", k.VerdictHold, 500 * time.Millisecond, time.Minute},
-		{"kiosk.fail_hold", k.FailHold, 500 * time.Millisecond, time.Minute},
-		{"kiosk.wedge_gap", k.WedgeGap, 5 * time.Millisecond, 200 * time.Millisecond},
-	} {
+// durationKey is a duration setting and the range munjigi can act on.
+type durationKey struct {
+	key      string
+	v        time.Duration
+	min, max time.Duration
+}
+
+func checkDurations(keys []durationKey) error {
+	for _, d := range keys {
 		if d.v < d.min || d.v > d.max {
 			return fmt.Errorf("config: %s is %s; it must be %s to %s", d.key, d.v, d.min, d.max)
 		}
+	}
+	return nil
+}
+
+func (c *config) checkKiosk() error {
+	k := c.Kiosk
+	if err := checkDurations([]durationKey{
+		{"kiosk.verdict_hold", k.VerdictHold, 500 * time.Millisecond, time.Minute},
+		{"kiosk.fail_hold", k.FailHold, 500 * time.Millisecond, time.Minute},
+		{"kiosk.wedge_gap", k.WedgeGap, 5 * time.Millisecond, 200 * time.Millisecond},
+	}); err != nil {
+		return err
 	}
 	if k.WedgeMinLength < 4 || k.WedgeMinLength > 64 {
 		return fmt.Errorf("config: kiosk.wedge_min_length is %d; it must be 4 to 64", k.WedgeMinLength)
@@ -250,19 +260,13 @@ func (c *config) checkKiosk() error {
 
 func (c *config) checkUpstream() error {
 	u := c.Upstream
-	for _, d := range []struct {
-		key      string
-		v        time.Duration
-		min, max time.Duration
-	}{
+	if err := checkDurations([]durationKey{
 		{"upstream.token_budget", u.TokenBudget, 100 * time.Millisecond, 10 * time.Second},
 		{"upstream.first_sync_max", u.FirstSyncMax, 0, 24 * time.Hour},
 		{"upstream.upload_every", u.UploadEvery, time.Second, 24 * time.Hour},
 		{"upstream.stale_after", u.StaleAfter, time.Hour, 90 * 24 * time.Hour},
-	} {
-		if d.v < d.min || d.v > d.max {
-			return fmt.Errorf("config: %s is %s; it must be %s to %s", d.key, d.v, d.min, d.max)
-		}
+	}); err != nil {
+		return err
 	}
 	for _, p := range u.TokenPatterns {
 		if _, err := regexp.Compile(p); err != nil {
@@ -313,18 +317,12 @@ func (c *config) checkScanner() error {
 	if err := c.serial().Check(); err != nil {
 		return fmt.Errorf("config: scanner: %v", err)
 	}
-	for _, d := range []struct {
-		key      string
-		v        time.Duration
-		min, max time.Duration
-	}{
+	if err := checkDurations([]durationKey{
 		{"scanner.read_timeout", sc.ReadTimeout, 100 * time.Millisecond, 10 * time.Second},
 		{"scanner.gap", sc.Gap, 10 * time.Millisecond, 10 * time.Second},
 		{"scanner.dedupe_window", sc.DedupeWindow, 0, time.Minute},
-	} {
-		if d.v < d.min || d.v > d.max {
-			return fmt.Errorf("config: %s is %s; it must be %s to %s", d.key, d.v, d.min, d.max)
-		}
+	}); err != nil {
+		return err
 	}
 	switch {
 	case sc.Source == "serial" && sc.Port == "":

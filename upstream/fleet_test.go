@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"container/heap"
+	"context"
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -125,5 +127,39 @@ func TestPlan(t *testing.T) {
 		if w := p.Succeeded(); w < 23*time.Hour || w > 25*time.Hour || p.Failures() != 0 {
 			t.Fatalf("after a success: %v, %d failures", w, p.Failures())
 		}
+	}
+}
+
+// TestRunPlan: the loop the syncer and the uploader run: a kick makes an
+// attempt at once, a failure backs off, the context ends it.
+func TestRunPlan(t *testing.T) {
+	p := NewPlan(Schedule{Every: time.Hour, Base: time.Hour, Cap: time.Hour}, rand.New(rand.NewPCG(1, 1)))
+	kick := make(chan struct{}, 1)
+	attempts := make(chan struct{}, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		runPlan(ctx, p, time.Hour, kick, func(context.Context) error {
+			attempts <- struct{}{}
+			return errors.New("down")
+		})
+		close(done)
+	}()
+	for range 3 {
+		kick <- struct{}{}
+		select {
+		case <-attempts:
+		case <-time.After(2 * time.Second):
+			t.Fatal("a kick did not make an attempt")
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the loop outlived its context")
+	}
+	if p.Failures() != 3 {
+		t.Errorf("%d failures counted, want 3", p.Failures())
 	}
 }

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -79,3 +80,24 @@ var (
 	// at the door waits on them.
 	UploadSchedule = Schedule{FirstMax: 30 * time.Minute, Every: 30 * time.Minute, Jitter: 5 * time.Minute, Base: 30 * time.Second, Cap: time.Hour}
 )
+
+// runPlan runs attempt on the plan's schedule until ctx ends: first after
+// wait, then after each attempt as the plan says; a kick runs it at once.
+func runPlan(ctx context.Context, p *Plan, wait time.Duration, kick <-chan struct{}, attempt func(context.Context) error) {
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-kick:
+			t.Stop()
+		case <-t.C:
+		}
+		if err := attempt(ctx); err != nil {
+			wait = p.Failed(RetryAfter(err))
+		} else {
+			wait = p.Succeeded()
+		}
+	}
+}

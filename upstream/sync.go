@@ -193,20 +193,8 @@ func (s *Syncer) Run(ctx context.Context) {
 		// still spread.
 		wait = min(wait, s.plan.uniform(time.Minute))
 	}
-	for {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-s.kick:
-			t.Stop()
-		case <-t.C:
-		}
-		if _, err := s.Sync(ctx); err != nil {
-			wait = s.plan.Failed(RetryAfter(err))
-		} else {
-			wait = s.plan.Succeeded()
-		}
-	}
+	runPlan(ctx, s.plan, wait, s.kick, func(ctx context.Context) error {
+		_, err := s.Sync(ctx)
+		return err
+	})
 }

@@ -117,23 +117,10 @@ func (u *Uploader) Kick() {
 
 // Run uploads on the schedule until ctx ends.
 func (u *Uploader) Run(ctx context.Context) {
-	wait := u.plan.First()
-	for {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-u.kick:
-			t.Stop()
-		case <-t.C:
-		}
-		if _, err := u.UploadOnce(ctx); err != nil {
-			wait = u.plan.Failed(RetryAfter(err))
-		} else {
-			wait = u.plan.Succeeded()
-		}
-	}
+	runPlan(ctx, u.plan, u.plan.First(), u.kick, func(ctx context.Context) error {
+		_, err := u.UploadOnce(ctx)
+		return err
+	})
 }
 
 // UploadState says how uploading goes.
