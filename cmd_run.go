@@ -272,6 +272,11 @@ func (d *door) applyList(b *upstream.Bundle) {
 	}
 	if d.gate != nil {
 		d.gate.SetTrust(verify.New(t, d.now), decider)
+		// The list was signed at issuedAt: a clock before that is behind
+		// the authority's, by at least the difference.
+		if ahead := b.IssuedAt.Sub(d.now()); ahead > 2*time.Minute && !d.opts.pinned {
+			d.gate.ServerSkew(ahead)
+		}
 	}
 	d.mu.Lock()
 	d.trust = t

@@ -114,6 +114,10 @@ func (m *Model) readyView() string {
 	if m.note != "" {
 		lines = append(lines, m.note)
 	}
+	if !m.clock.Trusted && m.clock.Reason != "" {
+		// Staff should know why passes that time decides go to them.
+		lines = append(lines, lipgloss.NewStyle().Bold(true).Render(m.wrap(m.t.Clock+": "+verify.Sanitize(m.clock.Reason, 120))))
+	}
 	lines = append(lines, "", lipgloss.NewStyle().Foreground(dim).Render(m.t.KeysHint))
 	return lipgloss.JoinVertical(lipgloss.Center, lines...)
 }

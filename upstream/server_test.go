@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -255,5 +256,60 @@ func TestImport(t *testing.T) {
 	}
 	if v := s.State().Version; v != 5 {
 		t.Errorf("version %d in force, want 5", v)
+	}
+}
+
+// TestTLS: the kiosk trusts the server's certificate through the
+// configured CA file, and refuses it without.
+func TestTLS(t *testing.T) {
+	rs := newRefServer(t)
+	tlsSrv := httptest.NewTLSServer(rs.Handler())
+	defer tlsSrv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	cert := tlsSrv.Certificate()
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600)
+
+	with, err := New(Config{URL: tlsSrv.URL, CAFile: caFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := with.TrustKey(context.Background()); err != nil {
+		t.Errorf("with the CA file: %v", err)
+	}
+	without, _ := New(Config{URL: tlsSrv.URL})
+	if _, err := without.TrustKey(context.Background()); err == nil {
+		t.Error("a certificate the system does not trust was taken")
+	}
+	if _, err := New(Config{URL: tlsSrv.URL, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
+		t.Error("a missing CA file went unnoticed")
+	}
+}
+
+// TestCredentials: a server with credentials serves only the kiosks it
+// knows, and knows them by their credential.
+func TestCredentials(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := OpenServer(ServerConfig{DataDir: dir, Credentials: map[string]string{"s3cret-credential-1": "kiosk-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	db := openStore(t)
+	fill(t, db, 3)
+	for _, c := range []struct {
+		cred string
+		ok   bool
+	}{{"", false}, {"wrong", false}, {"s3cret-credential-1", true}} {
+		cl, _ := New(Config{URL: hs.URL, Credential: c.cred, Kiosk: "claims-to-be-kiosk-9"})
+		_, err := NewUploader(cl, db, "kiosk-9", nil).UploadOnce(context.Background())
+		if (err == nil) != c.ok {
+			t.Errorf("credential %q: %v", c.cred, err)
+		}
+	}
+	got, _ := srv.Received()
+	if got["kiosk-7"] != 3 || len(got) != 1 {
+		t.Errorf("the server filed the entries as %v, want under kiosk-7 only", got)
 	}
 }
