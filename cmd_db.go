@@ -37,7 +37,7 @@ func openForReading(fs *flag.FlagSet, args []string, stderr io.Writer) (*store.D
 	if code, ok := parseFlags(fs, args); !ok {
 		return nil, nil, code, false
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(findConfig(*configPath))
 	if err != nil {
 		fmt.Fprintf(stderr, "munjigi: %v\n", err)
 		return nil, nil, exitUsage, false

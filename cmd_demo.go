@@ -255,7 +255,7 @@ func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
 		return exitUsage
 	}
-	defer d.db.Close()
+	defer d.close()
 	samples, err := demo.Passes(time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)

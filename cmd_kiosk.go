@@ -36,7 +36,7 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 		start = &g
 	}
 	// The screen owns the terminal: nothing else may write to it.
-	d.start(ctx, io.Discard)
+	d.start(ctx)
 
 	policyName := cfg.Policy.Profile
 	if policyName == "none" {
@@ -47,6 +47,7 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 			bell(stdout, o.Verdict)
 		}
 		d.hooks.Run(o)
+		d.logDecision(o)
 	}
 	m := ui.New(ui.Config{
 		Door: d.gate, History: d.db, Scans: scans, Lang: cfg.Language,

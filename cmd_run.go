@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"munjigi/demo"
 	"munjigi/gate"
@@ -36,7 +39,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	useDemo := fs.Bool("demo", false, "trust the demo signer too")
 	profile := fs.String("policy", "", "the venue rule profile `NAME`, or none (config policy.profile)")
 	at := fs.String("at", "", "pin the clock to `TIME` (RFC 3339): for tests and replays")
-	configPath := fs.String("config", "", "read settings from `FILE` (default config.yaml when there is one; see config.yaml)")
+	configPath := fs.String("config", "", "read settings from `FILE` (default ./config.yaml, then /etc/munjigi/config.yaml, when there is one)")
 	venue := fs.String("venue", "", "the venue `TYPE` the rules see (config venue.type)")
 	lang := fs.String("lang", "", "the kiosk's language, ko or en (config language)")
 	upstreamURL := fs.String("upstream", "", "the authority's server `URL`: tokens, trust-list sync, upload (config upstream.url)")
@@ -65,13 +68,7 @@ unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.
 		fmt.Fprintf(stderr, "munjigi run: "+format+"\n", args...)
 		return exitUsage
 	}
-	path := *configPath
-	if path == "" {
-		if _, err := os.Stat("config.yaml"); err == nil {
-			path = "config.yaml" // the kiosk's own, beside it
-		}
-	}
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(findConfig(*configPath))
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -104,13 +101,19 @@ unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.
 	if !*headless && !isTerminal(stdout) {
 		return usageErr("the kiosk needs a terminal; use --headless to read scans from a script")
 	}
-	// Before the screen takes the terminal, messages go to stderr; after,
-	// only the screen speaks.
-	d, err := openDoor(cfg, doorOptions{trustFiles: trustFiles, demoTrust: *useDemo, now: now, pinned: pinned}, stderr)
+	logger, logFile, err := openLog(cfg, stderr)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	defer d.db.Close()
+	defer logFile.Close()
+	// Before the screen takes the terminal, messages go to stderr; after,
+	// only the screen speaks (and the log file).
+	d, err := openDoor(cfg, doorOptions{trustFiles: trustFiles, demoTrust: *useDemo, now: now, pinned: pinned, log: logger}, stderr)
+	if err != nil {
+		logger.Error("not started", "err", err)
+		return usageErr("%v", err)
+	}
+	defer d.close()
 	if *headless {
 		return runHeadless(d, stdin, stdout, stderr)
 	}
@@ -129,6 +132,7 @@ type door struct {
 	gap   string        // the log was interrupted: say so first
 	hooks gate.Hooks
 	now   func() time.Time
+	log   *slog.Logger
 
 	// With an upstream server configured:
 	client   *upstream.Client
@@ -138,6 +142,7 @@ type door struct {
 }
 
 type doorOptions struct {
+	log        *slog.Logger // nil: no log
 	trustFiles []string
 	demoTrust  bool
 	now        func() time.Time
@@ -149,11 +154,17 @@ type doorOptions struct {
 // token checker, trust-list syncer and uploader too (not yet running: see
 // door.start).
 func openDoor(cfg *config, o doorOptions, stderr io.Writer) (*door, error) {
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
 	db, gap, err := openStore(cfg.Store.Path, o.now(), stderr)
 	if err != nil {
 		return nil, err
 	}
-	d := &door{cfg: cfg, opts: o, db: db, gap: gap, now: o.now,
+	if gap != "" {
+		o.log.Error("database moved aside", "note", gap)
+	}
+	d := &door{cfg: cfg, opts: o, log: o.log, db: db, gap: gap, now: o.now,
 		hooks: gate.Hooks{Pass: cfg.Hooks.Pass, Fail: cfg.Hooks.Fail, Manual: cfg.Hooks.Manual}}
 	fail := func(err error) (*door, error) {
 		db.Close()
@@ -191,9 +202,29 @@ func openDoor(cfg *config, o doorOptions, stderr io.Writer) (*door, error) {
 	if d.syncer != nil {
 		if _, err := d.syncer.Load(); err != nil {
 			fmt.Fprintf(stderr, "munjigi: %v; the next sync replaces it\n", err)
+			d.log.Warn("stored trust list refused", "err", err)
 		}
 	}
+	t := d.trustNow()
+	d.log.Info("started", "config", cfg.file, "db", cfg.Store.Path, "signers", t.Signers(), "shcIssuers", t.SHCIssuers(),
+		"policy", cfg.Policy.Profile, "scanner", cfg.Scanner.Source, "upstream", cfg.Upstream.URL, "clock", d.gate.ClockState().Reason)
 	return d, nil
+}
+
+// close ends the door: the database last, after whatever uses it.
+func (d *door) close() {
+	d.log.Info("stopped")
+	d.db.Close()
+}
+
+// logDecision records a decision in the log: what it was, never whom.
+func (d *door) logDecision(o gate.Outcome) {
+	level := slog.LevelInfo
+	if !o.Logged && o.Method != gate.MethodGap {
+		level = slog.LevelError
+	}
+	d.log.Log(context.Background(), level, "decision", "seq", o.Seq, "verdict", o.Verdict, "method", o.Method, "format", o.Format,
+		"type", o.Type, "reason", o.Reason, "clockTrusted", o.ClockTrusted, "logged", o.Logged, "logError", o.LogError)
 }
 
 // addLocalTrust adds what the kiosk trusts besides the synced list: the
@@ -237,10 +268,12 @@ func (d *door) openUpstream(stderr io.Writer) error {
 	plan.FirstMax = u.FirstSyncMax
 	d.syncer = upstream.NewSyncer(c, key, d.db, d.applyList, d.now, r)
 	d.syncer.SetSchedule(plan)
+	d.syncer.Log = d.log
 	d.uploader = upstream.NewUploader(c, d.db, kiosk, r)
 	up := upstream.UploadSchedule
 	up.FirstMax, up.Every, up.Jitter = u.UploadEvery, u.UploadEvery, u.UploadEvery/6
 	d.uploader.SetSchedule(up)
+	d.uploader.Log = d.log
 	return nil
 }
 
@@ -285,8 +318,8 @@ func (d *door) applyList(b *upstream.Bundle) {
 
 // start runs the background work until ctx ends: the purge, and with an
 // upstream server the trust-list sync, the upload and the clock check.
-func (d *door) start(ctx context.Context, log io.Writer) {
-	go purgeLoop(ctx, d.gate, time.Duration(d.cfg.Store.RetentionDays)*24*time.Hour, log)
+func (d *door) start(ctx context.Context) {
+	go purgeLoop(ctx, d.gate, time.Duration(d.cfg.Store.RetentionDays)*24*time.Hour, d.log)
 	if d.client == nil {
 		return
 	}
@@ -299,7 +332,11 @@ func (d *door) start(ctx context.Context, log io.Writer) {
 		defer t.Stop()
 		for {
 			if skew, ok := d.client.Skew(); ok && !d.opts.pinned {
+				before := d.gate.ClockState()
 				d.gate.ServerSkew(skew)
+				if after := d.gate.ClockState(); after != before {
+					d.log.Warn("clock", "trusted", after.Trusted, "reason", after.Reason, "serverSkew", skew.String())
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -339,13 +376,14 @@ func runHeadless(d *door, stdin io.Reader, stdout, stderr io.Writer) int {
 			bell(stderr, o.Verdict)
 		}
 		d.hooks.Run(o)
+		d.logDecision(o)
 		return true
 	}
 	if d.gap != "" && !emit(g.Gap(d.gap)) {
 		return exitUsage
 	}
 
-	d.start(ctx, stderr)
+	d.start(ctx)
 
 	for s := range cfg.source(stdin, d.now).Scans(ctx) {
 		var o gate.Outcome
@@ -355,8 +393,10 @@ func runHeadless(d *door, stdin io.Reader, stdout, stderr io.Writer) int {
 			// decided.
 			if s.Err != nil {
 				fmt.Fprintf(stderr, "munjigi run: %v; waiting for it\n", s.Err)
+				d.log.Warn("scanner disconnected", "err", s.Err)
 			} else {
 				fmt.Fprintf(stderr, "munjigi run: scanner connected: %s\n", s.Source)
+				d.log.Info("scanner connected", "source", s.Source)
 			}
 			continue
 		case s.Err != nil:
@@ -419,14 +459,19 @@ func bell(w io.Writer, v verify.Verdict) {
 	io.WriteString(w, strings.Repeat("\a", n))
 }
 
-// isTerminal reports whether f is a terminal (a character device).
+// isTerminal reports whether f is a terminal: a character device that
+// answers a terminal's ioctl (/dev/null is a character device too).
 func isTerminal(file any) bool {
 	f, ok := file.(*os.File)
 	if !ok {
 		return false
 	}
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	_, err = unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // headlessLine is one decision as the headless mode prints it.
@@ -452,7 +497,7 @@ func decision(o gate.Outcome, loc *time.Location) headlessLine {
 
 // purgeLoop keeps the log within its retention: at start and hourly, in
 // small batches with pauses, so the door never waits on it.
-func purgeLoop(ctx context.Context, g *gate.Gate, retention time.Duration, stderr io.Writer) {
+func purgeLoop(ctx context.Context, g *gate.Gate, retention time.Duration, log *slog.Logger) {
 	pause := func() bool {
 		select {
 		case <-ctx.Done():
@@ -462,8 +507,10 @@ func purgeLoop(ctx context.Context, g *gate.Gate, retention time.Duration, stder
 		}
 	}
 	for {
-		if _, err := g.Purge(retention, pause); err != nil {
-			fmt.Fprintf(stderr, "munjigi run: %v\n", err)
+		if n, err := g.Purge(retention, pause); err != nil {
+			log.Warn("purge", "err", err, "purged", n)
+		} else if n > 0 {
+			log.Info("purge", "purged", n)
 		}
 		select {
 		case <-ctx.Done():

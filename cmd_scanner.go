@@ -37,7 +37,7 @@ into this terminal like a keyboard: scan into it with no flags.
 	if code, ok := parseFlags(fs, args[1:]); !ok {
 		return code
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(findConfig(*configPath))
 	if err != nil {
 		fmt.Fprintf(stderr, "munjigi scanner test: %v\n", err)
 		return exitUsage

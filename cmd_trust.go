@@ -55,7 +55,7 @@ last good list in force. show: what the kiosk trusts.
 		fmt.Fprintf(stderr, "munjigi trust %s: "+format+"\n", append([]any{sub}, args...)...)
 		return exitUsage
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(findConfig(*configPath))
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -53,7 +53,7 @@ not, 2 for a usage error.
 		fmt.Fprintf(stderr, "munjigi verify: "+format+"\n", args...)
 		return exitUsage
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(findConfig(*configPath))
 	if err != nil {
 		return usageErr("%v", err)
 	}

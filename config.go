@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // a kiosk image may have no zone database; the venue's zone decides local days
@@ -85,11 +86,16 @@ type config struct {
 		WedgeGap       time.Duration `mapstructure:"wedge_gap"`
 		WedgeMinLength int           `mapstructure:"wedge_min_length"`
 	} `mapstructure:"kiosk"`
+	Log struct {
+		File  string `mapstructure:"file"`
+		Level string `mapstructure:"level"`
+	} `mapstructure:"log"`
 	Sound struct {
 		Bell bool `mapstructure:"bell"`
 	} `mapstructure:"sound"`
 
 	location *time.Location
+	file     string // the file read, "" for none
 }
 
 // configDefaults are every key and its default; config.yaml documents them.
@@ -121,6 +127,8 @@ var configDefaults = map[string]any{
 	"hooks.fail":              "",
 	"hooks.manual":            "",
 	"sound.bell":              true,
+	"log.file":                "",
+	"log.level":               "info",
 	"upstream.url":            "",
 	"upstream.credential":     "",
 	"upstream.kiosk_id":       "",
@@ -140,6 +148,31 @@ var configDefaults = map[string]any{
 
 var languages = []string{"ko", "en"}
 
+// configPlaces are where a kiosk's configuration is looked for when no
+// --config is given, in order.
+var configPlaces = []string{"config.yaml", "/etc/munjigi/config.yaml"}
+
+// findConfig says which file to read: the one given; else MUNJIGI_CONFIG
+// ("none": no file, defaults and the environment only); else the first of
+// configPlaces that exists; else none.
+func findConfig(given string) string {
+	if given != "" {
+		return given
+	}
+	if env := os.Getenv("MUNJIGI_CONFIG"); env != "" {
+		if env == "none" {
+			return ""
+		}
+		return env
+	}
+	for _, p := range configPlaces {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
 // loadConfig reads the configuration. path may be empty: defaults and the
 // environment only. Unknown keys and impossible values are errors that name
 // the key and say what is allowed.
@@ -148,9 +181,6 @@ func loadConfig(path string) (*config, error) {
 	for k, d := range configDefaults {
 		v.SetDefault(k, d)
 	}
-	v.SetEnvPrefix("MUNJIGI")
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
 	if path != "" {
 		v.SetConfigFile(path)
 		if err := v.ReadInConfig(); err != nil {
@@ -171,10 +201,44 @@ func loadConfig(path string) (*config, error) {
 			return nil, fmt.Errorf("config %s: unknown key %s (known keys are listed in config.yaml)", path, strings.Join(unknown, ", "))
 		}
 	}
+	// The environment over the file: MUNJIGI_ and the key in capitals,
+	// dots as underscores. Its values are text, read here as the key's
+	// type, so a mistake names the variable.
+	for k, d := range configDefaults {
+		name := "MUNJIGI_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
+		val, ok := os.LookupEnv(name)
+		if !ok {
+			continue
+		}
+		switch d.(type) {
+		case int:
+			n, err := strconv.Atoi(strings.TrimSpace(val))
+			if err != nil {
+				return nil, fmt.Errorf("config: %s=%q: %s must be a whole number", name, val, k)
+			}
+			v.Set(k, n)
+		case bool:
+			b, err := strconv.ParseBool(strings.TrimSpace(val))
+			if err != nil {
+				return nil, fmt.Errorf("config: %s=%q: %s must be true or false", name, val, k)
+			}
+			v.Set(k, b)
+		case []string:
+			var list []string
+			for _, item := range strings.Split(val, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+			v.Set(k, list)
+		default:
+			v.Set(k, val)
+		}
+	}
 	var c config
+	c.file = path
 	// Strict types: "7" where a list of files belongs is a mistake to name,
-	// not a file called 7. (Lists from the environment still split on
-	// commas: viper's decode hook does that before types are checked.)
+	// not a file called 7. (The environment's text was typed above.)
 	strict := func(dc *mapstructure.DecoderConfig) { dc.WeaklyTypedInput = false }
 	if err := v.UnmarshalExact(&c, strict); err != nil {
 		return nil, fmt.Errorf("config: %v", err)
@@ -206,6 +270,9 @@ func (c *config) check() error {
 	}
 	if err := c.checkUpstream(); err != nil {
 		return err
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		return fmt.Errorf("config: log.level is %q; it must be debug, info, warn or error", c.Log.Level)
 	}
 	if c.Store.Path == "" {
 		return fmt.Errorf("config: store.path is empty; it must name the database file")

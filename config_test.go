@@ -30,6 +30,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromFile.location, defaults.location = nil, nil
+	fromFile.file = "" // where it came from is not a setting
 	if got, want := dump(fromFile), dump(defaults); got != want {
 		t.Errorf("config.yaml differs from the defaults:\n file     %s\n defaults %s", got, want)
 	}
@@ -138,5 +139,41 @@ func TestLoadConfig(t *testing.T) {
 	}
 	if _, err := loadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("a missing config file: %v", err)
+	}
+}
+
+// TestEnvironment: MUNJIGI_* variables are read as their key's type, and
+// a mistake names the variable.
+func TestEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		env     map[string]string
+		wantErr string
+		check   func(*config) bool
+	}{
+		{map[string]string{"MUNJIGI_SCANNER_BAUD": "115200"}, "", func(c *config) bool { return c.Scanner.Baud == 115200 }},
+		{map[string]string{"MUNJIGI_SOUND_BELL": "false"}, "", func(c *config) bool { return !c.Sound.Bell }},
+		{map[string]string{"MUNJIGI_TRUST_FILES": "a.json, b.pem"}, "", func(c *config) bool { return len(c.Trust.Files) == 2 && c.Trust.Files[1] == "b.pem" }},
+		{map[string]string{"MUNJIGI_GATE_REUSE_WINDOW": "45m"}, "", func(c *config) bool { return c.Gate.ReuseWindow == 45*time.Minute }},
+		{map[string]string{"MUNJIGI_SCANNER_BAUD": "fast"}, "MUNJIGI_SCANNER_BAUD", nil},
+		{map[string]string{"MUNJIGI_SOUND_BELL": "loud"}, "MUNJIGI_SOUND_BELL", nil},
+		{map[string]string{"MUNJIGI_GATE_REUSE_WINDOW": "soon"}, "reuse_window", nil},
+	} {
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		cfg, err := loadConfig("")
+		switch {
+		case c.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%v: error %v, want one naming %s", c.env, err, c.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", c.env, err)
+		case !c.check(cfg):
+			t.Errorf("%v: loaded %+v", c.env, cfg)
+		}
+		for k := range c.env {
+			os.Unsetenv(k)
+		}
 	}
 }

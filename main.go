@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 )
@@ -40,7 +41,15 @@ const (
 	exitUsage   = 2 // bad flags, arguments or files
 )
 
+// memoryLimit is the heap size the garbage collector works to stay under
+// (a soft limit: more is used if more is live): a Raspberry Pi Zero has
+// 512 MB for everything. GOMEMLIMIT overrides it.
+const memoryLimit = 24 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -67,6 +76,10 @@ Usage:
                          is recorded
   munjigi scanner test [--port DEVICE|auto]
                          show what a scanner sends, to set one up
+  munjigi config check [--config FILE]
+                         read the configuration as the kiosk does; name what is wrong
+  munjigi doctor         check the scanner, database, trust list, clock, server and
+                         terminal; exit 0 when the kiosk is ready
   munjigi trust sync|import FILE|show
                          the signed trust list: fetch it now, install it from a
                          file (no network), or show what is trusted
@@ -121,6 +134,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdScanner(args[1:], stdin, stdout, stderr)
 	case "trust":
 		return cmdTrust(args[1:], stdout, stderr)
+	case "config":
+		return cmdConfig(args[1:], stdout, stderr)
+	case "doctor":
+		return cmdDoctor(args[1:], stdin, stdout, stderr)
 	case "upstream":
 		return cmdUpstream(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -41,6 +41,9 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	// The binaries the tests start read no config.yaml of the machine's
+	// (or the checkout's): each test says what it wants.
+	os.Setenv("MUNJIGI_CONFIG", "none")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -58,8 +61,14 @@ type outcome struct {
 // verdict; the door's kiosks are not in UTC.
 func munjigi(t *testing.T, stdin []byte, args ...string) outcome {
 	t.Helper()
+	return runBinary(t, nil, stdin, args...)
+}
+
+// runBinary runs the binary with extra environment and stdin.
+func runBinary(t *testing.T, env []string, stdin []byte, args ...string) outcome {
+	t.Helper()
 	cmd := exec.CommandContext(t.Context(), binPath, args...)
-	cmd.Env = append(os.Environ(), "TZ=Asia/Seoul")
+	cmd.Env = append(append(os.Environ(), "TZ=Asia/Seoul"), env...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

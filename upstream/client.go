@@ -204,6 +204,14 @@ func (c *Client) TrustKey(ctx context.Context) ([]byte, error) {
 	return r.body, nil
 }
 
+// Ping asks the server for its trust list's state without taking the list
+// (If-None-Match: *), and says how long the answer took.
+func (c *Client) Ping(ctx context.Context) (time.Duration, error) {
+	t0 := time.Now()
+	_, err := c.do(ctx, "GET", PathTrustList, nil, http.Header{"If-None-Match": {"*"}}, MaxTrustList)
+	return time.Since(t0), err
+}
+
 // parseRetryAfter reads Retry-After: seconds, or an HTTP date. It is capped
 // at an hour: a server cannot silence a kiosk for a day by mistake.
 func parseRetryAfter(v string, now time.Time) time.Duration {

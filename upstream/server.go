@@ -363,7 +363,7 @@ func (s *Server) trustList(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	w.Header().Set("ETag", l.etag)
 	w.Header().Set("Cache-Control", "no-cache")
-	if r.Header.Get("If-None-Match") == l.etag {
+	if inm := r.Header.Get("If-None-Match"); inm == l.etag || inm == "*" { // "*": any version (a reachability check)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -31,6 +32,9 @@ type Syncer struct {
 
 	mu      sync.Mutex
 	inForce TrustState
+
+	// Log, when set, hears each attempt's outcome.
+	Log *slog.Logger
 }
 
 // TrustState is the list in force.
@@ -171,7 +175,16 @@ func (s *Syncer) install(signed []byte, etag string) error {
 func (s *Syncer) setErr(err error) {
 	s.mu.Lock()
 	s.inForce.LastErr = err
+	st := s.inForce
 	s.mu.Unlock()
+	if s.Log == nil {
+		return
+	}
+	if err != nil {
+		s.Log.Warn("trust list sync", "err", err, "inForce", st.Version)
+	} else {
+		s.Log.Info("trust list sync", "inForce", st.Version, "issuedAt", st.IssuedAt, "expiresAt", st.ExpiresAt)
+	}
 }
 
 // Kick asks for a sync now ('munjigi trust sync' against a running kiosk

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -26,7 +27,9 @@ type Uploader struct {
 	plan  *Plan
 	// Timeout bounds one batch's call (0: 30 s).
 	Timeout time.Duration
-	kick    chan struct{}
+	// Log, when set, hears each attempt's outcome.
+	Log  *slog.Logger
+	kick chan struct{}
 
 	mu      sync.Mutex
 	lastErr error
@@ -49,6 +52,9 @@ func (u *Uploader) UploadOnce(ctx context.Context) (int, error) {
 		u.lastErr, u.sent = err, u.sent+n
 		u.mu.Unlock()
 		if err != nil || n == 0 {
+			if u.Log != nil && (err != nil || total > 0) {
+				u.Log.Log(ctx, map[bool]slog.Level{true: slog.LevelWarn, false: slog.LevelInfo}[err != nil], "upload", "sent", total, "err", err)
+			}
 			return total, err
 		}
 	}

@@ -190,20 +190,27 @@ func (t *Trust) AddCertificate(der []byte, kid []byte, country string) error {
 	} else {
 		t.warn("certificate %q (key id %s) cannot sign passes: %s", s.subject, base64.StdEncoding.EncodeToString(kid), s.keyIssue)
 	}
+	t.addSigner(s)
+	return nil
+}
+
+// addSigner adds a parsed signer, once, and at most MaxKeysPerKID under
+// one key id.
+func (t *Trust) addSigner(s *signer) {
+	kid := s.kid
 	list := t.signers[string(kid)]
 	for _, old := range list {
 		if sameKey(old, s) && old.types == s.types && old.notBefore.Equal(s.notBefore) && old.notAfter.Equal(s.notAfter) {
-			return nil // the same certificate from two sources
+			return // the same certificate from two sources
 		}
 	}
 	if len(list) >= MaxKeysPerKID {
 		t.warn("key id %s: more than %d certificates share it; %q is not used",
 			base64.StdEncoding.EncodeToString(kid), MaxKeysPerKID, s.subject)
-		return nil
+		return
 	}
 	t.signers[string(kid)] = append(list, s)
 	t.nsigners++
-	return nil
 }
 
 func sameKey(a, b *signer) bool {
@@ -235,7 +242,7 @@ type trustFile struct {
 	Version   *int64        `json:"version"`
 	IssuedAt  string        `json:"issuedAt"`
 	ExpiresAt string        `json:"expiresAt"`
-	DSC       []dscEntry    `json:"dsc"`
+	DSC       dscList       `json:"dsc"`
 	SHC       []shcEntry    `json:"shc"`
 	Revoked   *revokedEntry `json:"revoked"`
 }
@@ -244,6 +251,52 @@ type dscEntry struct {
 	KID         string `json:"kid"`
 	Country     string `json:"country"`
 	Certificate string `json:"certificate"`
+}
+
+// dscList receives a list's document signers one at a time as they are
+// decoded, so a national list of 10,000 is never held twice over (as text
+// and as entries) on a kiosk with little memory.
+type dscList struct {
+	into *Trust
+	n    int
+}
+
+func (l *dscList) UnmarshalJSON(raw []byte) error {
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return errors.New("dsc is not a list")
+	}
+	for ; dec.More(); l.n++ {
+		var e dscEntry
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("dsc[%d]: %v", l.n, err)
+		}
+		l.into.addEntry(l.n, e)
+	}
+	_, err := dec.Token()
+	return err
+}
+
+// addEntry adds one document signer of a list, or warns why not.
+func (t *Trust) addEntry(i int, e dscEntry) {
+	der, err := base64.StdEncoding.DecodeString(e.Certificate)
+	if err != nil {
+		t.warn("dsc[%d]: certificate is not base64: %v", i, err)
+		return
+	}
+	var kid []byte
+	if e.KID != "" {
+		if kid, err = base64.StdEncoding.DecodeString(e.KID); err != nil || len(kid) == 0 {
+			t.warn("dsc[%d]: kid is not base64; derived from the certificate instead", i)
+			kid = nil
+		}
+	}
+	if err := t.AddCertificate(der, kid, e.Country); err != nil {
+		t.warn("dsc[%d]: %v", i, err)
+	}
 }
 
 type revokedEntry struct {
@@ -256,13 +309,14 @@ type revokedEntry struct {
 // errors reject the whole list; an entry whose certificate cannot be read is
 // skipped with a warning, so one bad key never locks out a whole country.
 func (t *Trust) AddList(data []byte) error {
-	var f trustFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&f); err != nil {
+	// The signers go into a Trust of their own first, and join this one
+	// only when the whole list has been read: a list is taken whole or
+	// not at all. (json.Unmarshal checks the syntax of all of it before it
+	// decodes any of it.)
+	staged := NewTrust()
+	f := trustFile{DSC: dscList{into: staged}}
+	if err := json.Unmarshal(data, &f); err != nil {
 		return fmt.Errorf("%w: %v", ErrTrust, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: data after the JSON object", ErrTrust)
 	}
 	var issued, expires time.Time
 	var err error
@@ -276,21 +330,10 @@ func (t *Trust) AddList(data []byte) error {
 			return fmt.Errorf("%w: expiresAt: %v", ErrTrust, err)
 		}
 	}
-	for i, e := range f.DSC {
-		der, err := base64.StdEncoding.DecodeString(e.Certificate)
-		if err != nil {
-			t.warn("dsc[%d]: certificate is not base64: %v", i, err)
-			continue
-		}
-		var kid []byte
-		if e.KID != "" {
-			if kid, err = base64.StdEncoding.DecodeString(e.KID); err != nil || len(kid) == 0 {
-				t.warn("dsc[%d]: kid is not base64; derived from the certificate instead", i)
-				kid = nil
-			}
-		}
-		if err := t.AddCertificate(der, kid, e.Country); err != nil {
-			t.warn("dsc[%d]: %v", i, err)
+	t.warnings = append(t.warnings, staged.warnings...)
+	for _, list := range staged.signers {
+		for _, s := range list {
+			t.addSigner(s)
 		}
 	}
 	for i, e := range f.SHC {

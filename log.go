@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"munjigi/verify"
+)
+
+// maxLogSize is where the log file is cut: the SD card under the counter
+// holds the entry log first.
+const maxLogSize = 10 << 20
+
+// openLog opens the kiosk's structured log. It never writes to the kiosk's
+// terminal: a file (cut at 10 MB, one older file kept), or standard error
+// when the configuration says "-".
+func openLog(cfg *config, stderr io.Writer) (*slog.Logger, io.Closer, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		return nil, nil, err
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.File == "-" {
+		return slog.New(slog.NewJSONHandler(stderr, opts)), io.NopCloser(nil), nil
+	}
+	path := cfg.logPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("log %s: %w", path, err)
+	}
+	w, err := openRotating(path, maxLogSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log %s: %w", path, err)
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), w, nil
+}
+
+// logPath is the log file: configured, or munjigi.log beside the database.
+func (c *config) logPath() string {
+	if c.Log.File != "" {
+		return c.Log.File
+	}
+	return filepath.Join(filepath.Dir(c.Store.Path), "munjigi.log")
+}
+
+// rotating is a log file that starts afresh (keeping one older file) when
+// it reaches its size.
+type rotating struct {
+	mu   sync.Mutex
+	path string
+	max  int64
+	f    *os.File
+	size int64
+}
+
+func openRotating(path string, max int64) (*rotating, error) {
+	r := &rotating{path: path, max: max}
+	return r, r.open()
+}
+
+func (r *rotating) open() error {
+	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	r.f, r.size = f, st.Size()
+	return nil
+}
+
+func (r *rotating) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.size+int64(len(p)) > r.max && r.size > 0 {
+		r.f.Close()
+		os.Rename(r.path, r.path+".1")
+		if err := r.open(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.f.Write(p)
+	r.size += int64(n)
+	return n, err
+}
+
+func (r *rotating) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.f.Close()
+}
+
+// checkTrustFile reads a trust file as the kiosk will.
+func checkTrustFile(path string) error {
+	return verify.NewTrust().AddFile(path)
+}
