@@ -390,14 +390,19 @@ func TestPersonalDataCanary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for where, data := range map[string][]byte{"database file": db, "output": o.stdout, "log": o.stderr, "export": exp.stdout} {
+	logPath := filepath.Join(filepath.Dir(path), "munjigi.log")
+	logFile, err := os.ReadFile(logPath)
+	if err != nil || !bytes.Contains(logFile, []byte(`"msg":"decision"`)) {
+		t.Errorf("the kiosk's log has no decisions: %v\n%s", err, logFile)
+	}
+	for where, data := range map[string][]byte{"database file": db, "output": o.stdout, "stderr": o.stderr, "export": exp.stdout, "log file": logFile} {
 		for _, secret := range []string{"ZZCANARY", "zzcanary", "1901-02-03", "19010203", uvci, "CANARY/0001"} {
 			if bytes.Contains(data, []byte(secret)) {
 				t.Errorf("%s holds %q", where, secret)
 			}
 		}
 	}
-	for _, p := range []string{path, filepath.Dir(path)} {
+	for _, p := range []string{path, filepath.Dir(path), logPath} {
 		st, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
