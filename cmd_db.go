@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"munjigi/store"
@@ -18,11 +19,29 @@ import (
 // cmdDB holds the database's maintenance commands. 'db check' is also what
 // the kiosk runs in a child process before it opens the file.
 func cmdDB(args []string, stdout, stderr io.Writer) int {
-	if len(args) < 2 || args[0] != "check" {
-		fmt.Fprintln(stderr, "Usage: munjigi db check FILE\n\nChecks a database file; exit status 0 when it is sound, 1 when it is damaged.")
+	if len(args) < 1 || args[0] != "check" {
+		fmt.Fprintln(stderr, "Usage: munjigi db check [FILE] [--config FILE]\n\nChecks a database file (by default the configured one); exit status 0 when\nit is sound, 1 when it is damaged.")
 		return exitUsage
 	}
-	if err := store.Check(args[1]); err != nil {
+	var path string
+	rest := args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		path, rest = rest[0], rest[1:]
+	}
+	fs := newFlags("db check", stderr)
+	configPath := fs.String("config", "", "read settings from `FILE` (store.path)")
+	if code, ok := parseFlags(fs, rest); !ok {
+		return code
+	}
+	if path == "" {
+		cfg, err := loadConfig(findConfig(*configPath))
+		if err != nil {
+			fmt.Fprintf(stderr, "munjigi db check: %v\n", err)
+			return exitUsage
+		}
+		path = cfg.Store.Path
+	}
+	if err := store.Check(path); err != nil {
 		fmt.Fprintf(stdout, "damaged: %v\n", err)
 		return exitNotPass
 	}

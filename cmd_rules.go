@@ -9,9 +9,10 @@ import (
 
 func cmdRules(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("rules", stderr)
-	lang := fs.String("lang", "en", "the `LANGUAGE` of descriptions for list: ko or en")
+	lang := fs.String("lang", "", "the `LANGUAGE` of descriptions for list: ko or en (config language)")
+	configPath := fs.String("config", "", "read settings from `FILE` (the language)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: munjigi rules list [--lang ko|en]
+		fmt.Fprint(stderr, `Usage: munjigi rules list [--lang ko|en] [--config FILE]
        munjigi rules test PATH...
 
   list   the rule profiles munjigi ships, with their rules
@@ -30,6 +31,14 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *lang == "" {
+		cfg, err := loadConfig(findConfig(*configPath))
+		if err != nil {
+			fmt.Fprintf(stderr, "munjigi rules: %v\n", err)
+			return exitUsage
+		}
+		*lang = cfg.Language
 	}
 	switch action {
 	case "list":
