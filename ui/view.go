@@ -286,6 +286,10 @@ func (m *Model) quitView() string {
 func (m *Model) statsView() string {
 	d := m.day
 	title := lipgloss.NewStyle().Bold(true).Render(m.t.StatsTitle + "  " + d.Start.Format("2006-01-02"))
+	if m.historyNote != "" {
+		// The counts start from this run: the log could not be read.
+		title += "\n" + m.wrap(verify.Sanitize(m.historyNote, 120))
+	}
 	if d.Total == 0 {
 		return lipgloss.JoinVertical(lipgloss.Center, title, "", m.t.NoEntries)
 	}
