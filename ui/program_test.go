@@ -423,3 +423,16 @@ func TestTexts(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryUnreadable: a log that cannot be read at start leaves the
+// counts to this run, and the stats screen says so.
+func TestHistoryUnreadable(t *testing.T) {
+	d := newTestDoor(t)
+	cfg := d.config("en")
+	d.db.Close() // what a failing card looks like from here
+	m := New(cfg)
+	press(m, "s")
+	if v := m.View(); !strings.Contains(v, "database not open") {
+		t.Errorf("the stats screen does not say the history is missing:\n%s", v)
+	}
+}
