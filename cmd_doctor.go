@@ -230,11 +230,6 @@ func doctorClock(cfg *config, db *store.DB, client *upstream.Client, say sayFunc
 		say("✗", "clock", "%v", err)
 		return
 	}
-	if client != nil {
-		if skew, ok := client.Skew(); ok {
-			g.ServerSkew(skew)
-		}
-	}
 	if c := g.ClockState(); !c.Trusted {
 		say("✗", "clock", "%s: passes that time decides would go to a manual check (set the time, or enable NTP)", c.Reason)
 		return

@@ -50,7 +50,7 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 		d.logDecision(o)
 	}
 	m := ui.New(ui.Config{
-		Door: d.gate, History: d.db, Scans: scans, Lang: cfg.Language,
+		Door: d, History: d.db, Scans: scans, Lang: cfg.Language,
 		VenueName: cfg.Venue.Name, VenueType: cfg.Venue.Type, Policy: policyName,
 		Trust: d.trustStatus(), StatusNow: d.status,
 		Demo: o.demo, StaffPINs: cfg.staffPINs(),

@@ -224,7 +224,7 @@ func (d *door) logDecision(o gate.Outcome) {
 		level = slog.LevelError
 	}
 	d.log.Log(context.Background(), level, "decision", "seq", o.Seq, "verdict", o.Verdict, "method", o.Method, "format", o.Format,
-		"type", o.Type, "reason", o.Reason, "clockTrusted", o.ClockTrusted, "logged", o.Logged, "logError", o.LogError)
+		"type", o.Type, "reason", o.Reason, "clockTrusted", o.ClockTrusted, "logged", o.Logged, "logError", o.Log)
 }
 
 // addLocalTrust adds what the kiosk trusts besides the synced list: the
@@ -305,10 +305,9 @@ func (d *door) applyList(b *upstream.Bundle) {
 	}
 	if d.gate != nil {
 		d.gate.SetTrust(verify.New(t, d.now), decider)
-		// The list was signed at issuedAt: a clock before that is behind
-		// the authority's, by at least the difference.
-		if ahead := b.IssuedAt.Sub(d.now()); ahead > 2*time.Minute && !d.opts.pinned {
-			d.gate.ServerSkew(ahead)
+		// The list was signed at issuedAt: that time has passed.
+		if !d.opts.pinned {
+			d.gate.AtLeast(b.IssuedAt)
 		}
 	}
 	d.mu.Lock()
@@ -325,26 +324,6 @@ func (d *door) start(ctx context.Context) {
 	}
 	go d.syncer.Run(ctx)
 	go d.uploader.Run(ctx)
-	go func() {
-		// The server's Date is the one outside clock a kiosk without a
-		// battery has.
-		t := time.NewTicker(30 * time.Second)
-		defer t.Stop()
-		for {
-			if skew, ok := d.client.Skew(); ok && !d.opts.pinned {
-				before := d.gate.ClockState()
-				d.gate.ServerSkew(skew)
-				if after := d.gate.ClockState(); after != before {
-					d.log.Warn("clock", "trusted", after.Trusted, "reason", after.Reason, "serverSkew", skew.String())
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
 }
 
 // trustNow is the trust in force.
@@ -368,7 +347,7 @@ func runHeadless(d *door, stdin io.Reader, stdout, stderr io.Writer) int {
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	emit := func(o gate.Outcome) bool {
-		if err := enc.Encode(decision(o, cfg.location)); err != nil {
+		if err := enc.Encode(o.Line(cfg.location)); err != nil {
 			fmt.Fprintf(stderr, "munjigi run: %v\n", err)
 			return false
 		}
@@ -401,9 +380,9 @@ func runHeadless(d *door, stdin io.Reader, stdout, stderr io.Writer) int {
 			continue
 		case s.Err != nil:
 			// Not a scan: still a moment at the door, recorded as such.
-			o = g.Record(verify.Misread(s.Err.Error()))
+			o = g.Misread(s.Err.Error())
 		default:
-			o = g.Scan(s.Payload)
+			o = g.Decide(s.Payload, s.At)
 		}
 		if !emit(o) {
 			return exitUsage
@@ -472,27 +451,6 @@ func isTerminal(file any) bool {
 	}
 	_, err = unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
-}
-
-// headlessLine is one decision as the headless mode prints it.
-type headlessLine struct {
-	Seq      uint64    `json:"seq,omitempty"`
-	At       time.Time `json:"at"`
-	Verdict  string    `json:"verdict"`
-	Method   string    `json:"method"`
-	Format   string    `json:"format,omitempty"`
-	Type     string    `json:"type,omitempty"`
-	Reason   string    `json:"reason"`
-	Detail   string    `json:"detail,omitempty"`
-	Check    string    `json:"check,omitempty"`
-	Logged   bool      `json:"logged"`
-	LogError string    `json:"logError,omitempty"`
-}
-
-// decision is o as printed: at the venue's local time, as staff read it.
-func decision(o gate.Outcome, loc *time.Location) headlessLine {
-	return headlessLine{Seq: o.Seq, At: o.At.In(loc), Verdict: string(o.Verdict), Method: o.Method, Format: string(o.Format),
-		Type: string(o.Type), Reason: string(o.Reason), Detail: o.Detail, Check: o.Check, Logged: o.Logged, LogError: o.LogError}
 }
 
 // purgeLoop keeps the log within its retention: at start and hourly, in
@@ -580,3 +538,19 @@ func checkInChild(path string) error {
 	}
 	return nil
 }
+
+// The screen's door.
+func (d *door) Handle(s scanner.Scan) gate.Outcome {
+	if s.Err != nil {
+		return d.gate.Misread(s.Err.Error())
+	}
+	return d.gate.Decide(s.Payload, s.At)
+}
+
+func (d *door) Manual(c gate.Check, pending *gate.Outcome, staff string) gate.Outcome {
+	return d.gate.Manual(c, pending, staff)
+}
+
+func (d *door) Unresolved(pending gate.Outcome) gate.Outcome { return d.gate.Unresolved(pending) }
+
+func (d *door) ClockState() gate.Clock { return d.gate.ClockState() }

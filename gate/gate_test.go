@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -68,7 +69,7 @@ func (d *door) scan(t *testing.T, label string) gate.Outcome {
 	if !ok {
 		t.Fatalf("no demo pass %q", label)
 	}
-	return d.g.Scan([]byte(s.Payload))
+	return d.g.Decide([]byte(s.Payload), time.Time{})
 }
 
 const vaccinated = "vaccinated, 2 of 2 doses"
@@ -175,14 +176,6 @@ func TestClock(t *testing.T) {
 		last = e.Seq
 		return true, nil
 	})
-	// A person confirms the time: it is trusted again from there.
-	d.now = now.AddDate(2, 0, 0)
-	if err := d.g.ConfirmClock(); err != nil {
-		t.Fatal(err)
-	}
-	if c := d.g.ClockState(); !c.Trusted {
-		t.Errorf("after confirming: %+v", c)
-	}
 }
 
 // TestNotLogged is RELIABILITY row 4 at the door: with the database full,
@@ -196,7 +189,7 @@ func TestNotLogged(t *testing.T) {
 			break
 		}
 	}
-	if o.Logged || !strings.Contains(o.LogError, "disk is full") || o.Verdict != verify.Fail || o.Reason != verify.ReasonExpired {
+	if o.Logged || o.Log != gate.LogFull || o.Verdict != verify.Fail || o.Reason != verify.ReasonExpired {
 		t.Fatalf("%+v", o)
 	}
 	if o := d.scan(t, vaccinated); o.Verdict != verify.Pass || o.Logged {
@@ -206,8 +199,8 @@ func TestNotLogged(t *testing.T) {
 
 func TestManualAndGap(t *testing.T) {
 	d := newDoor(t, now, store.Options{}, "")
-	o := d.g.Manual(gate.MethodManualSticker, true, "A3", "sticker-checked")
-	if !o.Logged || o.Verdict != verify.Pass {
+	o := d.g.Manual(gate.CheckSticker, nil, "A3")
+	if !o.Logged || o.Verdict != verify.Pass || o.Reason != "sticker" {
 		t.Fatalf("%+v", o)
 	}
 	e, _, _ := d.db.Entry(o.Seq)
@@ -216,7 +209,7 @@ func TestManualAndGap(t *testing.T) {
 	}
 	g := d.g.Gap("the database was damaged and moved aside")
 	e, _, _ = d.db.Entry(g.Seq)
-	if e.Method != gate.MethodGap || !strings.Contains(e.Note, "damaged") || e.Admitted {
+	if e.Method != string(gate.MethodGap) || !strings.Contains(e.Note, "damaged") || e.Admitted {
 		t.Errorf("gap entry %+v", e)
 	}
 }
@@ -313,11 +306,11 @@ func TestTokenAtTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := mint()
-	o := g.Scan([]byte(tok))
+	o := g.Decide([]byte(tok), time.Time{})
 	if o.Verdict != verify.Pass || o.Format != verify.FormatToken || !o.Logged || o.ClockTrusted || o.Holder.Name != "김*늘" {
 		t.Fatalf("a token on an unset clock: %+v", o)
 	}
-	if o := g.Scan([]byte(tok)); o.Verdict != verify.Fail || o.Reason != verify.ReasonTokenUsed {
+	if o := g.Decide([]byte(tok), time.Time{}); o.Verdict != verify.Fail || o.Reason != verify.ReasonTokenUsed {
 		t.Errorf("the same token again: %s %s", o.Verdict, o.Reason)
 	}
 	e, _, _ := db.Entry(1)
@@ -326,26 +319,201 @@ func TestTokenAtTheGate(t *testing.T) {
 	}
 }
 
-// TestServerSkew: the authority's clock is the one outside opinion a
-// kiosk without a clock battery gets.
-func TestServerSkew(t *testing.T) {
+// TestClockEvidence: the authority's word on the time counts only while
+// fresh, never overrides the hard rules, and never lowers the high-water
+// mark (issue 14, items 4 and 5). Every scenario starts from a kiosk that
+// trusted its clock and heard one agreeing reply.
+func TestClockEvidence(t *testing.T) {
+	agreeing := func(d *door) {
+		d.scan(t, vaccinated)
+		d.g.Heard(gate.Evidence{At: d.now.Add(10 * time.Second), Heard: d.now})
+		if c := d.g.ClockState(); !c.Trusted {
+			t.Fatalf("a clock the server agrees with: %+v", c)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		at   func(time.Time) time.Time
+		code gate.ClockCode
+	}{
+		{"booted in 1970", func(time.Time) time.Time { return time.Unix(0, 0).UTC() }, gate.ClockNotSet},
+		{"stepped back 400 days", func(n time.Time) time.Time { return n.AddDate(0, 0, -400) }, gate.ClockBehind},
+		{"stepped back 60 days", func(n time.Time) time.Time { return n.AddDate(0, 0, -60) }, gate.ClockBehind},
+		{"jumped two years", func(n time.Time) time.Time { return n.AddDate(2, 0, 0) }, gate.ClockAhead},
+		{"a minute later, an hour behind", func(n time.Time) time.Time { return n.Add(-time.Hour) }, gate.ClockBehind},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDoor(t, now, store.Options{}, "")
+			agreeing(d)
+			d.now = tc.at(now)
+			if c := d.g.ClockState(); c.Trusted || c.Code != tc.code {
+				t.Fatalf("clock %+v, want distrusted: %s", c, tc.code)
+			}
+			// The expired pass does not pass on it; nothing is purged.
+			if o := d.scan(t, "expired certificate"); o.Verdict == verify.Pass {
+				t.Errorf("the expired pass passes: %+v", o.Result)
+			}
+			if o := d.scan(t, vaccinated); o.Verdict != verify.Manual || o.Clock != tc.code {
+				t.Errorf("a pass: %s %s clock %q", o.Verdict, o.Reason, o.Clock)
+			}
+			before, _ := d.db.Count()
+			if n, err := d.g.Purge(time.Hour, func() bool { return true }); err == nil || n != 0 {
+				t.Errorf("purged %d (%v)", n, err)
+			}
+			if after, _ := d.db.Count(); after != before {
+				t.Errorf("entries went from %d to %d", before, after)
+			}
+		})
+	}
+
+	t.Run("a server agreeing with a clock 200 days behind", func(t *testing.T) {
+		d := newDoor(t, now, store.Options{}, "")
+		agreeing(d)
+		hwm, _ := d.db.ClockHighWater()
+		d.now = now.AddDate(0, 0, -200)
+		d.g.Heard(gate.Evidence{At: d.now, Heard: d.now})
+		if c := d.g.ClockState(); c.Trusted || c.Code != gate.ClockBehind {
+			t.Errorf("clock %+v, want went-back whatever the server says", c)
+		}
+		if after, _ := d.db.ClockHighWater(); after.Before(hwm) {
+			t.Errorf("the high-water mark went down from %v to %v", hwm, after)
+		}
+		// Later, with no server at all, it is still not trusted, and a
+		// restart (a new gate on the same file) sees the same.
+		d.now = d.now.Add(time.Hour)
+		g2, err := gate.New(gate.Config{Verifier: verify.New(demo.Trust(now), func() time.Time { return d.now }), DB: d.db,
+			Now: func() time.Time { return d.now }, Location: seoul})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := g2.ClockState(); c.Trusted {
+			t.Errorf("after a restart: %+v", c)
+		}
+	})
+
+	t.Run("fresh evidence that disagrees", func(t *testing.T) {
+		d := newDoor(t, now, store.Options{}, "")
+		d.scan(t, vaccinated)
+		d.g.Heard(gate.Evidence{At: now.AddDate(5, 0, 0), Heard: now})
+		if c := d.g.ClockState(); c.Trusted || c.Code != gate.ClockOffServer {
+			t.Errorf("a clock five years off the server: %+v", c)
+		}
+		// It goes stale: the hard rules are all that is left.
+		d.now = now.Add(gate.EvidenceFresh + time.Minute)
+		if c := d.g.ClockState(); !c.Trusted {
+			t.Errorf("stale evidence still counts: %+v", c)
+		}
+	})
+
+	t.Run("back from a long switch-off, confirmed by the server", func(t *testing.T) {
+		d := newDoor(t, now, store.Options{}, "")
+		d.scan(t, vaccinated)
+		d.now = now.AddDate(1, 0, 0)
+		if c := d.g.ClockState(); c.Code != gate.ClockAhead {
+			t.Fatalf("a year later: %+v", c)
+		}
+		d.g.Heard(gate.Evidence{At: d.now.Add(-30 * time.Second), Heard: d.now})
+		if c := d.g.ClockState(); !c.Trusted {
+			t.Errorf("confirmed by fresh evidence: %+v", c)
+		}
+		// The mark moved up with it: stale evidence later changes nothing.
+		d.now = d.now.Add(time.Hour)
+		if c := d.g.ClockState(); !c.Trusted {
+			t.Errorf("an hour later: %+v", c)
+		}
+	})
+
+	t.Run("a signed list issued after the clock", func(t *testing.T) {
+		d := newDoor(t, now, store.Options{}, "")
+		d.scan(t, vaccinated)
+		d.g.AtLeast(now.Add(time.Hour))
+		if c := d.g.ClockState(); c.Trusted || c.Code != gate.ClockBehind {
+			t.Errorf("a clock behind the list's issue time: %+v", c)
+		}
+	})
+}
+
+// TestManualSettlesItsVisitor: a check by hand on a verdict that waited
+// for staff is linked to it, and counts as one visitor.
+func TestManualSettlesItsVisitor(t *testing.T) {
 	d := newDoor(t, now, store.Options{}, "")
-	d.scan(t, vaccinated)
-	d.now = now.Add(-time.Hour) // the clock steps back an hour
-	if d.g.ClockState().Trusted {
-		t.Fatal("a clock that went back is trusted")
+	waiting := d.scan(t, "signed by an unknown issuer")
+	if !waiting.Waiting() {
+		t.Fatalf("%+v does not wait for staff", waiting)
 	}
-	d.g.ServerSkew(20 * time.Second) // the server says this is the right time
-	if !d.g.ClockState().Trusted {
-		t.Error("a clock the server agrees with is still distrusted")
+	settled := d.g.Manual(gate.CheckSMS, &waiting, "")
+	if settled.Resolves != waiting.Seq || settled.Format != waiting.Format {
+		t.Errorf("settled %+v", settled)
 	}
-	d.g.ServerSkew(-2 * time.Hour)
-	if c := d.g.ClockState(); c.Trusted || !strings.Contains(c.Reason, "2h0m0s off the authority's server") {
-		t.Errorf("a clock 2 h off the server: %+v", c)
+	again := d.scan(t, "signed by an unknown issuer")
+	left := d.g.Unresolved(again)
+	if left.Method != gate.MethodUnresolved || left.Resolves != again.Seq || left.Verdict != verify.Manual {
+		t.Errorf("unresolved %+v", left)
 	}
-	boot := newDoor(t, time.Date(1970, 1, 1, 0, 0, 5, 0, time.UTC), store.Options{}, "")
-	boot.g.ServerSkew(now.Sub(boot.now))
-	if c := boot.g.ClockState(); c.Trusted {
-		t.Errorf("a board in 1970, the server in 2026: %+v", c)
+	day, err := d.db.DayOf(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if day.Total != 2 || day.Verdicts["pass"] != 1 || day.Verdicts["manual"] != 1 || day.Methods["manual-sms"] != 1 || day.Methods["unresolved"] != 1 {
+		t.Errorf("day %+v", day)
+	}
+	misread := d.g.Misread("cut off")
+	if misread.Waiting() {
+		t.Error("a misread waits for staff")
+	}
+}
+
+// TestTokenDeadline: a token scan's check gets the visitor's budget from
+// the scan's arrival, less the time the write needs.
+func TestTokenDeadline(t *testing.T) {
+	var got time.Time
+	tk := deadlineTokens{seen: &got}
+	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	g, err := gate.New(gate.Config{Verifier: verify.New(verify.NewTrust(), time.Now), DB: db, Now: time.Now,
+		Tokens: tk, TokenBudget: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrived := time.Now().Add(-300 * time.Millisecond) // it waited in the queue
+	o := g.Decide([]byte("MJT1:ANYTHING"), arrived)
+	if !o.Deadline.Equal(arrived.Add(1500 * time.Millisecond)) {
+		t.Errorf("deadline %v, want the scan's arrival plus the budget", o.Deadline.Sub(arrived))
+	}
+	if want := o.Deadline.Add(-200 * time.Millisecond); !got.Equal(want) {
+		t.Errorf("the check's deadline is %v before the answer's, want 200ms kept for the write", o.Deadline.Sub(got))
+	}
+}
+
+type deadlineTokens struct{ seen *time.Time }
+
+func (deadlineTokens) Match(p []byte) bool { return bytes.HasPrefix(p, []byte("MJT1:")) }
+func (d deadlineTokens) Check(ctx context.Context, _ []byte) verify.Result {
+	*d.seen, _ = ctx.Deadline()
+	return verify.Result{Format: verify.FormatToken, Verdict: verify.Pass, Reason: verify.ReasonOK}
+}
+
+// TestHookGetsOnlyCodes: a reason a server made up never reaches a hook's
+// environment as it is (issue 14, item 15).
+func TestHookGetsOnlyCodes(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "env")
+	h := gate.Hooks{Fail: "printf '%s|%s|%s' \"$MUNJIGI_REASON\" \"$MUNJIGI_TYPE\" \"$MUNJIGI_FORMAT\" > " + out + ".tmp && mv " + out + ".tmp " + out}
+	o := gate.Outcome{Result: verify.Result{Verdict: verify.Fail, Reason: `=HYPERLINK("http://x","y")`, Type: "$(reboot)", Format: verify.FormatToken}}
+	h.Run(o)
+	var got []byte
+	for i := 0; i < 1000 && len(got) == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+		got, _ = os.ReadFile(out)
+	}
+	if string(got) != "other|other|token" {
+		t.Errorf("the hook saw %q", got)
+	}
+	for _, r := range verify.Reasons {
+		if gate.KnownReason(r) != r {
+			t.Errorf("%s is not known", r)
+		}
 	}
 }

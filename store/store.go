@@ -181,24 +181,34 @@ func (d *DB) HashPassID(id string) []byte {
 	return m.Sum(nil)
 }
 
-// Entry is one decision at the door.
+// Entry is one decision at the door, as the log keeps it. It is also the
+// record a tracer's export shows (its JSON form): the pass hash and the
+// re-use flag stay in the file.
 type Entry struct {
-	Seq          uint64    `cbor:"-"`
-	At           time.Time `cbor:"-"`
-	AtNano       int64     `cbor:"1,keyasint"`
-	ClockTrusted bool      `cbor:"2,keyasint"`
-	Verdict      string    `cbor:"3,keyasint"`
-	Method       string    `cbor:"4,keyasint"` // qr, manual-sticker, manual-sms, manual-paper, exemption, override, gap
-	Format       string    `cbor:"5,keyasint,omitempty"`
-	Type         string    `cbor:"6,keyasint,omitempty"`
-	Reason       string    `cbor:"7,keyasint,omitempty"`
-	Staff        string    `cbor:"8,keyasint,omitempty"`
-	PassHash     []byte    `cbor:"9,keyasint,omitempty"`
-	Note         string    `cbor:"10,keyasint,omitempty"` // for a gap: what happened
+	Seq          uint64    `cbor:"-" json:"seq"`
+	At           time.Time `cbor:"-" json:"at"`
+	AtNano       int64     `cbor:"1,keyasint" json:"-"`
+	ClockTrusted bool      `cbor:"2,keyasint" json:"clockTrusted"`
+	Verdict      string    `cbor:"3,keyasint" json:"verdict"`
+	Method       string    `cbor:"4,keyasint" json:"method"` // qr, manual-sticker, manual-sms, manual-paper, exemption, override, unresolved, gap
+	Format       string    `cbor:"5,keyasint,omitempty" json:"format,omitempty"`
+	Type         string    `cbor:"6,keyasint,omitempty" json:"type,omitempty"`
+	Reason       string    `cbor:"7,keyasint,omitempty" json:"reason,omitempty"`
+	Staff        string    `cbor:"8,keyasint,omitempty" json:"staff,omitempty"`
+	PassHash     []byte    `cbor:"9,keyasint,omitempty" json:"-"`
+	Note         string    `cbor:"10,keyasint,omitempty" json:"note,omitempty"` // for a gap: what happened
 	// Admitted records that the visitor went in (a pass, or a manual check
 	// staff accepted): what the re-use check looks for.
-	Admitted bool `cbor:"11,keyasint,omitempty"`
+	Admitted bool `cbor:"11,keyasint,omitempty" json:"-"`
+	// Resolves is, for a check by hand, the entry of the verdict it
+	// settled (the amber screen the visitor was waiting on): the two are
+	// one visitor.
+	Resolves uint64 `cbor:"12,keyasint,omitempty" json:"resolves,omitempty"`
 }
+
+// Gap is the method of an entry that is no visitor: the log was
+// interrupted, and this says so.
+const MethodGap = "gap"
 
 var (
 	encMode = func() cbor.EncMode {
@@ -398,12 +408,4 @@ func (d *DB) TrustList() (list, meta []byte, err error) {
 		return nil
 	})
 	return list, meta, err
-}
-
-// SetClock sets the high-water mark to t, even below where it was: a time
-// confirmed by a person or the authority replaces one a wrong clock set.
-func (d *DB) SetClock(t time.Time) error {
-	return d.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyClockHWM, u64(uint64(t.UnixNano())))
-	})
 }

@@ -336,10 +336,6 @@ func TestTrustListAndClock(t *testing.T) {
 	if hwm, _ := db.ClockHighWater(); !hwm.Equal(day0) {
 		t.Errorf("high-water %v, want %v", hwm, day0)
 	}
-	db.SetClock(day0.Add(-time.Hour)) // a confirmed time may lower it
-	if hwm, _ := db.ClockHighWater(); !hwm.Equal(day0.Add(-time.Hour)) {
-		t.Errorf("high-water %v after SetClock", hwm)
-	}
 }
 
 // TestSizeOf28Days is RELIABILITY row 5's size: 28 days at 2,000 entries

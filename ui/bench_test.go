@@ -25,9 +25,9 @@ type timedDoor struct {
 	took []time.Duration
 }
 
-func (d *timedDoor) Scan(p []byte) gate.Outcome {
+func (d *timedDoor) Handle(s scanner.Scan) gate.Outcome {
 	t0 := time.Now()
-	o := d.testDoor.Scan(p)
+	o := d.testDoor.Handle(s)
 	d.mu.Lock()
 	d.took = append(d.took, time.Since(t0))
 	d.mu.Unlock()

@@ -20,11 +20,17 @@ import (
 	"munjigi/verify"
 )
 
-// Door is what the screen needs of the decision step (a *gate.Gate).
+// Door is what the screen needs of the running door (a *door.Door): it
+// decides and records; the screen shows and asks.
 type Door interface {
-	Scan(payload []byte) gate.Outcome
-	Record(r verify.Result) gate.Outcome
-	Manual(method string, admitted bool, staff, reason string) gate.Outcome
+	// Handle decides a scan (or records a misread) and returns when the
+	// outcome is recorded.
+	Handle(s scanner.Scan) gate.Outcome
+	// Manual records a check by hand; pending is the verdict it settles,
+	// nil when staff opened the check themselves.
+	Manual(c gate.Check, pending *gate.Outcome, staff string) gate.Outcome
+	// Unresolved records that staff left a waiting verdict unsettled.
+	Unresolved(pending gate.Outcome) gate.Outcome
 	ClockState() gate.Clock
 }
 
@@ -114,22 +120,16 @@ const (
 	quitScreen
 )
 
-// option is one way of checking by hand.
-type option struct {
-	method   string
-	admitted bool
-	reason   string
-}
-
-var options = map[string]option{
-	"1": {gate.MethodManualSticker, true, "sticker"},
-	"2": {gate.MethodManualSMS, true, "sms"},
-	"3": {gate.MethodManualPaper, true, "paper"},
-	"4": {gate.MethodExemption, true, "exempt-minor"},
-	"5": {gate.MethodExemption, true, "exempt-recovered"},
-	"6": {gate.MethodExemption, true, "exempt-medical"},
-	"7": {gate.MethodExemption, true, "solo-diner"},
-	"0": {gate.MethodOverride, false, "denied"},
+// options are the checks by hand, by the key that chooses each.
+var options = map[string]gate.Check{
+	"1": gate.CheckSticker,
+	"2": gate.CheckSMS,
+	"3": gate.CheckPaper,
+	"4": gate.CheckMinor,
+	"5": gate.CheckRecovered,
+	"6": gate.CheckMedical,
+	"7": gate.CheckSoloDiner,
+	"0": gate.CheckDenied,
 }
 
 // optionKeys are the options in the order the screen lists them.
@@ -403,12 +403,7 @@ func (m *Model) startNext() tea.Cmd {
 	m.busy = true
 	door := m.cfg.Door
 	return func() tea.Msg {
-		var o gate.Outcome
-		if p.misread != nil {
-			o = door.Record(verify.Misread(p.misread.Error()))
-		} else {
-			o = door.Scan(p.payload)
-		}
+		o := door.Handle(scanner.Scan{Payload: p.payload, Err: p.misread, At: p.at})
 		return decidedMsg{o: o, arrived: p.at}
 	}
 }
@@ -426,7 +421,7 @@ func (m *Model) decided(d decidedMsg) tea.Cmd {
 	m.count(o)
 	m.show(o)
 	cmds := []tea.Cmd{m.startNext()}
-	if o.Verdict != verify.Manual || o.Method != gate.MethodQR {
+	if !o.Waiting() {
 		cmds = append(cmds, m.holdTimer())
 	}
 	if cue := m.cfg.Cue; cue != nil {
@@ -441,7 +436,7 @@ func (m *Model) show(o gate.Outcome) {
 	m.screen = verdictScreen
 	m.note = ""
 	m.manualFor = nil
-	if o.Verdict == verify.Manual && o.Method == gate.MethodQR {
+	if o.Waiting() {
 		m.manualFor = m.shown
 	}
 }
@@ -457,8 +452,7 @@ func (m *Model) holdTimer() tea.Cmd {
 
 // count adds a decision to today's figures and the log.
 func (m *Model) count(o gate.Outcome) {
-	e := store.Entry{Seq: o.Seq, At: o.At, ClockTrusted: o.ClockTrusted, Verdict: string(o.Verdict), Method: o.Method,
-		Format: string(o.Format), Type: string(o.Type), Reason: string(o.Reason)}
+	e := o.Entry(nil)
 	if d := midnight(o.At.In(m.cfg.Location)); !d.Equal(m.day.Start) && o.At.After(m.day.Start) {
 		m.day = store.Day{Start: d}
 	}
@@ -591,13 +585,14 @@ func (m *Model) diningAlone() bool {
 
 // record records a manual check, off the screen's goroutine.
 func (m *Model) record(choice, staff string) tea.Cmd {
-	opt, ok := options[choice]
+	c, ok := options[choice]
 	if !ok {
 		return nil
 	}
 	door := m.cfg.Door
+	pending := m.manualFor
 	m.manualFor = nil
 	return func() tea.Msg {
-		return decidedMsg{o: door.Manual(opt.method, opt.admitted, staff, opt.reason)}
+		return decidedMsg{o: door.Manual(c, pending, staff)}
 	}
 }

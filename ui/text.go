@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"munjigi/gate"
 	"munjigi/verify"
 )
 
@@ -48,6 +49,11 @@ type Text struct {
 	ClockOK         string
 	ClockBad        string
 	Today           string // %d pass, %d fail, %d manual
+
+	// ClockWhy says why the clock is distrusted; LogWhy why an entry was
+	// not logged.
+	ClockWhy map[gate.ClockCode]string
+	LogWhy   map[gate.LogCode]string
 
 	Types   map[verify.Type]string
 	Reasons map[verify.Reason]string
@@ -122,6 +128,18 @@ var korean = Text{
 	ClockBad:        "확인 필요",
 	Today:           "오늘 통과 %d · 불가 %d · 확인 %d",
 
+	ClockWhy: map[gate.ClockCode]string{
+		gate.ClockNotSet:    "시계가 맞춰지지 않았습니다",
+		gate.ClockBehind:    "시계가 뒤로 갔습니다",
+		gate.ClockAhead:     "시계가 크게 앞으로 갔습니다: 서버 확인 필요",
+		gate.ClockOffServer: "시계가 서버 시간과 다릅니다",
+	},
+	LogWhy: map[gate.LogCode]string{
+		gate.LogNoDatabase: "데이터베이스 없음",
+		gate.LogFull:       "저장 공간이 가득 찼습니다",
+		gate.LogReadOnly:   "저장 장치에 쓸 수 없습니다 (읽기 전용)",
+		gate.LogFailed:     "데이터베이스에 쓸 수 없습니다",
+	},
 	Types: map[verify.Type]string{
 		verify.Vaccination: "예방접종",
 		verify.Test:        "검사 결과",
@@ -198,6 +216,7 @@ var korean = Text{
 		"manual-paper":   "종이",
 		"exemption":      "예외",
 		"override":       "직원 판단",
+		"unresolved":     "미처리",
 		"gap":            "기록 중단",
 	},
 
@@ -251,6 +270,18 @@ var english = Text{
 	ClockBad:        "UNTRUSTED",
 	Today:           "Today %d pass · %d no · %d hand",
 
+	ClockWhy: map[gate.ClockCode]string{
+		gate.ClockNotSet:    "the clock is not set",
+		gate.ClockBehind:    "the clock went back",
+		gate.ClockAhead:     "the clock jumped ahead: the server must confirm it",
+		gate.ClockOffServer: "the clock differs from the server's",
+	},
+	LogWhy: map[gate.LogCode]string{
+		gate.LogNoDatabase: "no database",
+		gate.LogFull:       "the disk is full",
+		gate.LogReadOnly:   "the storage is read-only",
+		gate.LogFailed:     "the database cannot be written",
+	},
 	Types: map[verify.Type]string{
 		verify.Vaccination: "vaccination",
 		verify.Test:        "test",
@@ -327,6 +358,7 @@ var english = Text{
 		"manual-paper":   "paper",
 		"exemption":      "exempt",
 		"override":       "staff",
+		"unresolved":     "unsettled",
 		"gap":            "log gap",
 	},
 

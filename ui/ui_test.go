@@ -77,6 +77,17 @@ func newTestDoor(t testing.TB) *testDoor {
 	return d
 }
 
+// Handle is the door's one entry for a scan.
+func (d *testDoor) Handle(s scanner.Scan) gate.Outcome {
+	if s.Err != nil {
+		return d.Misread(s.Err.Error())
+	}
+	return d.Decide(s.Payload, s.At)
+}
+
+// Scan decides a payload, as a scan would be.
+func (d *testDoor) Scan(p []byte) gate.Outcome { return d.Handle(scanner.Scan{Payload: p}) }
+
 func (d *testDoor) payload(t testing.TB, label string) []byte {
 	t.Helper()
 	s, ok := d.samples[label]
@@ -142,11 +153,11 @@ var screens = []struct {
 	}},
 	{"verdict-not-logged", func(t testing.TB, m *Model, d *testDoor) {
 		o := d.Scan(d.payload(t, "recovered"))
-		o.Logged, o.LogError = false, "the database is full"
+		o.Logged, o.Log = false, gate.LogFull
 		m.Update(decidedMsg{o: o, arrived: time.Now()})
 	}},
 	{"verdict-manual-recorded", func(t testing.TB, m *Model, d *testDoor) {
-		o := d.Manual(gate.MethodManualSticker, true, "", "sticker")
+		o := d.Manual(gate.CheckSticker, nil, "")
 		m.Update(decidedMsg{o: o})
 	}},
 	{"manual", func(t testing.TB, m *Model, d *testDoor) { press(m, "m") }},
@@ -174,7 +185,7 @@ var screens = []struct {
 			d.now = lunch.Add(time.Duration(i) * time.Minute)
 			decide(t, m, d, l)
 		}
-		m.Update(decidedMsg{o: d.Manual(gate.MethodExemption, true, "", "solo-diner")})
+		m.Update(decidedMsg{o: d.Manual(gate.CheckSoloDiner, nil, "")})
 		press(m, "l")
 	}},
 	{"help", func(t testing.TB, m *Model, d *testDoor) { press(m, "?") }},
@@ -182,7 +193,7 @@ var screens = []struct {
 	{"scanner-down", func(t testing.TB, m *Model, d *testDoor) {
 		m.Update(scanMsg(scanner.Scan{Kind: scanner.Disconnected}))
 		m.cfg.Trust = TrustStatus{Keys: 2, IssuedAt: lunch.AddDate(0, 0, -5), ExpiresAt: lunch.AddDate(0, 0, 2)}
-		m.clock = gate.Clock{Trusted: false, Reason: "the clock is before 2025"}
+		m.clock = gate.Clock{Trusted: false, Code: gate.ClockNotSet, Reason: "the clock is not set (it says 1970-01-01)"}
 	}},
 }
 

@@ -114,9 +114,9 @@ func (m *Model) readyView() string {
 	if m.note != "" {
 		lines = append(lines, m.note)
 	}
-	if !m.clock.Trusted && m.clock.Reason != "" {
+	if !m.clock.Trusted && m.clock.Code != "" {
 		// Staff should know why passes that time decides go to them.
-		lines = append(lines, lipgloss.NewStyle().Bold(true).Render(m.wrap(m.t.Clock+": "+verify.Sanitize(m.clock.Reason, 120))))
+		lines = append(lines, lipgloss.NewStyle().Bold(true).Render(m.wrap(m.t.Clock+": "+m.t.ClockWhy[m.clock.Code])))
 	}
 	lines = append(lines, "", lipgloss.NewStyle().Foreground(dim).Render(m.t.KeysHint))
 	return lipgloss.JoinVertical(lipgloss.Center, lines...)
@@ -177,11 +177,7 @@ func (m *Model) verdictView() (string, lipgloss.TerminalColor) {
 		lines = append(lines, m.optionLines()...)
 	}
 	if !o.Logged && o.Method != gate.MethodGap {
-		why := o.LogError
-		if why == "" {
-			why = "-"
-		}
-		lines = append(lines, "", base.Bold(true).Blink(true).Render(fmt.Sprintf(m.t.NotLogged, verify.Sanitize(why, 60))))
+		lines = append(lines, "", base.Bold(true).Blink(true).Render(fmt.Sprintf(m.t.NotLogged, m.t.LogWhy[o.Log])))
 	}
 	if m.busy {
 		lines = append(lines, "", m.t.Checking)
@@ -204,7 +200,7 @@ func (m *Model) wrap(s string) string {
 // optionName is what a manual check's entry says, in words.
 func (m *Model) optionName(method, reason string) (string, bool) {
 	for _, k := range optionKeys {
-		if opt := options[k]; opt.method == method && opt.reason == reason {
+		if c := options[k]; string(c.Method) == method && string(c.Reason) == reason {
 			return m.t.Options[k], true
 		}
 	}
@@ -215,11 +211,11 @@ func (m *Model) optionName(method, reason string) (string, bool) {
 func (m *Model) reason(o *gate.Outcome) string {
 	switch {
 	case o.Method == gate.MethodGap:
-		return m.t.LogGap + ": " + verify.Sanitize(o.Detail, 120)
+		return m.t.LogGap
 	case o.Reason == verify.ReasonReused && !o.ReusedAt.IsZero():
 		return fmt.Sprintf(m.t.AlreadyIn, o.ReusedAt.In(m.cfg.Location).Format("15:04"))
 	case o.Method != gate.MethodQR:
-		if name, ok := m.optionName(o.Method, string(o.Reason)); ok {
+		if name, ok := m.optionName(string(o.Method), string(o.Reason)); ok {
 			return name
 		}
 	case o.Reason == verify.ReasonOK:

@@ -220,7 +220,7 @@ func lunch(t *testing.T, url string, token func() string, healthy bool, seconds 
 		}
 		open := tk.Open()
 		t0 := time.Now()
-		o := g.Scan([]byte(p))
+		o := g.Decide([]byte(p), time.Time{})
 		took := time.Since(t0)
 		switch {
 		case isToken && open:
@@ -247,7 +247,7 @@ func lunch(t *testing.T, url string, token func() string, healthy bool, seconds 
 			}
 		}
 		if !o.Logged {
-			t.Errorf("scan %d not logged: %s", i, o.LogError)
+			t.Errorf("scan %d not logged: %s", i, o.LogDetail)
 		}
 	}
 	calls := tr.calls.Load()

@@ -215,3 +215,13 @@ func TooLarge(n int) Result {
 	r.fail(Fail, ReasonTooLarge, fmt.Sprintf("the scan is %d bytes, more than any pass holds", n))
 	return r
 }
+
+// Reasons lists every reason code verify gives, for those who word them
+// (the kiosk's screen) and those who pass only known codes on (hooks).
+var Reasons = []Reason{
+	ReasonOK, ReasonUnknownFormat, ReasonTooLarge, ReasonEncoding, ReasonCompression, ReasonStructure,
+	ReasonUnknownSigner, ReasonAlgorithm, ReasonSignature, ReasonNotYetValid, ReasonExpired, ReasonSignerWindow,
+	ReasonKeyUsage, ReasonContent, ReasonRevoked, ReasonInternal, ReasonRuleFailed, ReasonRuleManual, ReasonRuleError,
+	ReasonIncomplete, ReasonRevocationUnknown, ReasonReused, ReasonClockUntrusted, ReasonMisread,
+	ReasonUpstreamDown, ReasonTokenUsed, ReasonTokenInvalid,
+}
