@@ -96,7 +96,7 @@ func Check(path string) error {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrDamaged, err)
+		return fmt.Errorf("%w: %v", openError(err), err)
 	}
 	verdict := make(chan error, 2)
 	go func() {

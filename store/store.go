@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -50,12 +51,15 @@ const SchemaVersion = 1
 
 var migrations = []func(*bolt.Tx) error{}
 
-// Errors a caller acts on.
+// Errors a caller acts on. Only ErrDamaged means the file itself is
+// broken: a file in use, unreadable or on a read-only card is sound.
 var (
-	ErrLocked  = errors.New("store: the database is in use by another munjigi")
-	ErrNewer   = errors.New("store: the database was written by a newer munjigi")
-	ErrFull    = errors.New("store: the disk or the database is full")
-	ErrDamaged = errors.New("store: the database file is damaged")
+	ErrLocked     = errors.New("store: the database is in use by another munjigi")
+	ErrNewer      = errors.New("store: the database was written by a newer munjigi")
+	ErrFull       = errors.New("store: the disk or the database is full")
+	ErrDamaged    = errors.New("store: the database file is damaged")
+	ErrPermission = errors.New("store: no permission to open the database")
+	ErrReadOnly   = errors.New("store: the database cannot be written (read-only)")
 )
 
 // Options tune Open.
@@ -69,13 +73,18 @@ type Options struct {
 	// NoSync skips fsync: for bulk tools and tests only. A kiosk never sets
 	// it, since an entry shown as accepted must survive a power cut.
 	NoSync bool
+	// ReadOnly opens the file without writing to it (a shared lock: any
+	// number of readers, no writer): reports, and a door whose card has
+	// gone read-only. Every write then fails with ErrReadOnly.
+	ReadOnly bool
 }
 
 // DB is an open database. It is safe for concurrent use.
 type DB struct {
-	bolt   *bolt.DB
-	path   string
-	secret []byte
+	bolt     *bolt.DB
+	path     string
+	secret   []byte
+	readOnly bool
 }
 
 // Open opens or creates the database at path (mode 0600, and its folder
@@ -84,8 +93,10 @@ func Open(path string, opts Options) (db *DB, err error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = time.Second
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("%w: %v", openError(err), err)
+		}
 	}
 	// bbolt 1.5 returns errors where older versions panicked on damaged
 	// files; a panic that remains becomes ErrDamaged, not a dead kiosk.
@@ -94,22 +105,73 @@ func Open(path string, opts Options) (db *DB, err error) {
 			db, err = nil, fmt.Errorf("%w: %v", ErrDamaged, p)
 		}
 	}()
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, MaxSize: opts.MaxSize, NoSync: opts.NoSync})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w: %v", openError(err), err)
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, MaxSize: opts.MaxSize, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", openError(err), path, err)
 	}
 	// Grow the file a MiB at a time, not bbolt's 16: an SD card is small
 	// and the log grows by a few KB a minute.
 	b.AllocSize = 1 << 20
-	db = &DB{bolt: b, path: path}
-	if err := db.init(); err != nil {
+	db = &DB{bolt: b, path: path, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		err = db.load()
+	} else {
+		err = db.init()
+	}
+	if err != nil {
 		b.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// openError sorts why a file could not be opened: only a file bbolt cannot
+// read as a database is damaged; a lock held by another process, a
+// permission and a read-only file system say nothing about the file.
+func openError(err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return ErrLocked
+	case errors.Is(err, syscall.EROFS), errors.Is(err, berrors.ErrDatabaseReadOnly):
+		return ErrReadOnly
+	case errors.Is(err, os.ErrPermission):
+		return ErrPermission
+	case errors.Is(err, os.ErrNotExist):
+		return os.ErrNotExist
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err // some other system error: not a judgement on the file
+	}
+	return ErrDamaged
+}
+
+// ReadOnly reports whether the database was opened without writing.
+func (d *DB) ReadOnly() bool { return d.readOnly }
+
+// load reads what init would have made, without writing: a read-only
+// file must already be a munjigi database.
+func (d *DB) load() error {
+	return d.bolt.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return fmt.Errorf("%w: no meta bucket", ErrDamaged)
+		}
+		if v := meta.Get(keySchema); len(v) == 8 && binary.BigEndian.Uint64(v) > SchemaVersion {
+			return fmt.Errorf("%w (format %d; this munjigi reads up to %d)", ErrNewer, binary.BigEndian.Uint64(v), SchemaVersion)
+		}
+		secret := meta.Get(keySecret)
+		if secret == nil {
+			return fmt.Errorf("%w: no secret", ErrDamaged)
+		}
+		d.secret = bytes.Clone(secret)
+		return nil
+	})
 }
 
 func (d *DB) init() error {
@@ -157,11 +219,14 @@ func (d *DB) Close() error { return d.bolt.Close() }
 func (d *DB) Path() string { return d.path }
 
 // update runs fn in a write transaction, committed and fsynced, and names
-// a full disk or database as ErrFull.
+// a full disk or database as ErrFull and a read-only one as ErrReadOnly.
 func (d *DB) update(fn func(*bolt.Tx) error) error {
 	err := d.bolt.Update(fn)
-	if errors.Is(err, berrors.ErrMaxSizeReached) || errors.Is(err, errNoSpace) {
+	switch {
+	case errors.Is(err, berrors.ErrMaxSizeReached) || errors.Is(err, errNoSpace):
 		return fmt.Errorf("%w: %v", ErrFull, err)
+	case errors.Is(err, berrors.ErrDatabaseReadOnly) || errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w: %v", ErrReadOnly, err)
 	}
 	return err
 }

@@ -25,6 +25,11 @@ type Config struct {
 	Kiosk      string // the kiosk's name, sent with every call
 	CAFile     string // PEM roots to trust instead of the system's; "" for the system's
 	Now        func() time.Time
+	// OnTime, when set, hears the server's time (its Date header) from
+	// every reply whose origin is proven: a 2xx or 304 over TLS that the
+	// client verified. heard is the kiosk's clock when the reply came.
+	// Nothing else (plain http, errors, a captive portal's page) counts.
+	OnTime func(at, heard time.Time)
 	// Transport replaces the HTTP transport (tests that cut connections).
 	Transport http.RoundTripper
 }
@@ -36,11 +41,10 @@ type Client struct {
 	credential string
 	kiosk      string
 	now        func() time.Time
+	onTime     func(at, heard time.Time)
 
 	mu        sync.Mutex
-	notBefore time.Time     // the server's Retry-After
-	skew      time.Duration // the server's Date minus the kiosk's clock
-	skewSeen  bool
+	notBefore time.Time // the server's Retry-After
 	lastOK    time.Time
 	lastErr   error
 	asked     bool
@@ -78,7 +82,12 @@ func New(cfg Config) (*Client, error) {
 		}
 		tr = t
 	}
-	return &Client{base: u, http: &http.Client{Transport: tr}, credential: cfg.Credential, kiosk: cfg.Kiosk, now: cfg.Now}, nil
+	// No redirects: the protocol has none, and following one would send a
+	// one-time token, the kiosk's name and its credential to another host.
+	// A 3xx is a failure like any other reply that is not a success.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{base: u, http: &http.Client{Transport: tr, CheckRedirect: noRedirect}, credential: cfg.Credential,
+		kiosk: cfg.Kiosk, now: cfg.Now, onTime: cfg.OnTime}, nil
 }
 
 // URL is the server's address.
@@ -148,7 +157,6 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 	if c.kiosk != "" {
 		req.Header.Set(HeaderKiosk, c.kiosk)
 	}
-	sent := c.now()
 	c.mu.Lock()
 	c.asked = true
 	c.mu.Unlock()
@@ -158,7 +166,6 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 		return nil, fmt.Errorf("upstream: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	c.sawDate(resp.Header.Get("Date"), sent)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		c.failed(err)
@@ -185,6 +192,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 	c.mu.Lock()
 	c.lastOK, c.lastErr = time.Now(), nil
 	c.mu.Unlock()
+	c.heardTime(resp)
 	return &reply{code: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
@@ -227,25 +235,18 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), time.Hour)
 }
 
-// sawDate notes the server's clock: a trusted-time source for a kiosk
-// with no clock battery. The reply's Date is compared with the kiosk's
-// clock at the request.
-func (c *Client) sawDate(v string, sent time.Time) {
-	t, err := http.ParseTime(v)
+// heardTime passes on the server's Date from a successful reply over a
+// verified TLS connection: the one outside clock a kiosk without a clock
+// battery gets, and only when the reply's origin is proven.
+func (c *Client) heardTime(resp *http.Response) {
+	if c.onTime == nil || resp.TLS == nil || !resp.TLS.HandshakeComplete || len(resp.TLS.VerifiedChains) == 0 {
+		return
+	}
+	t, err := http.ParseTime(resp.Header.Get("Date"))
 	if err != nil {
 		return
 	}
-	c.mu.Lock()
-	c.skew, c.skewSeen = t.Sub(sent).Truncate(time.Second), true
-	c.mu.Unlock()
-}
-
-// Skew is the server's clock minus the kiosk's, as last seen; ok is false
-// before any reply.
-func (c *Client) Skew() (skew time.Duration, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.skew, c.skewSeen
+	c.onTime(t, c.now())
 }
 
 // Health is what the client knows of the server from its last call.

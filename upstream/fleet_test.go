@@ -133,33 +133,35 @@ func TestPlan(t *testing.T) {
 // TestRunPlan: the loop the syncer and the uploader run: a kick makes an
 // attempt at once, a failure backs off, the context ends it.
 func TestRunPlan(t *testing.T) {
-	p := NewPlan(Schedule{Every: time.Hour, Base: time.Hour, Cap: time.Hour}, rand.New(rand.NewPCG(1, 1)))
-	kick := make(chan struct{}, 1)
-	attempts := make(chan struct{}, 10)
+	// Millisecond backoffs: the loop's logic, not its waits, is tested.
+	p := NewPlan(Schedule{Every: time.Millisecond, Base: time.Millisecond, Cap: time.Millisecond}, rand.New(rand.NewPCG(1, 1)))
+	attempts := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		runPlan(ctx, p, time.Hour, kick, func(context.Context) error {
-			attempts <- struct{}{}
+		runPlan(ctx, p, 0, func(context.Context) error {
+			select {
+			case attempts <- struct{}{}:
+			case <-ctx.Done():
+			}
 			return errors.New("down")
 		})
 		close(done)
 	}()
 	for range 3 {
-		kick <- struct{}{}
 		select {
 		case <-attempts:
-		case <-time.After(2 * time.Second):
-			t.Fatal("a kick did not make an attempt")
+		case <-time.After(10 * time.Second): // a guard against hanging, not a measure
+			t.Fatal("no attempt")
 		}
 	}
 	cancel()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("the loop outlived its context")
 	}
-	if p.Failures() != 3 {
-		t.Errorf("%d failures counted, want 3", p.Failures())
+	if p.Failures() < 3 {
+		t.Errorf("%d failures counted, want at least 3", p.Failures())
 	}
 }

@@ -23,8 +23,11 @@ import (
 )
 
 // lunchSeconds is how long each fault mode of the lunch-peak test runs:
-// three minutes in CI (the modes run side by side), 20 s otherwise, 3 s
-// with -short; MUNJIGI_LUNCH_SECONDS sets it.
+// 20 s (the modes run side by side; long enough for the breaker to open,
+// let trials through and open again), 3 s with -short;
+// MUNJIGI_LUNCH_SECONDS sets it. The test asserts logic (calls, deadlines,
+// verdicts), never times: its figures are logged, and measured by
+// BenchmarkTokenBreakerOpen.
 func lunchSeconds(t *testing.T) int {
 	if v := os.Getenv("MUNJIGI_LUNCH_SECONDS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -33,11 +36,8 @@ func lunchSeconds(t *testing.T) int {
 		}
 		return n
 	}
-	switch {
-	case testing.Short():
+	if testing.Short() {
 		return 3
-	case os.Getenv("CI") == "true":
-		return 180
 	}
 	return 20
 }
@@ -97,8 +97,9 @@ func openFDs() int {
 
 // TestLunchPeak is RELIABILITY row 18: scans at 20 a second, one in four a
 // token, while the server is healthy and in each way it fails. Signed
-// passes are decided without a call; every token scan is answered within
-// the budget, and within 50 ms once the breaker is open; nothing leaks.
+// passes are decided without a call; every token check runs against a
+// deadline inside the budget; while the breaker is open no call is made
+// (but its trials); nothing leaks.
 func TestLunchPeak(t *testing.T) {
 	seconds := lunchSeconds(t)
 	g0, fd0 := runtime.NumGoroutine(), openFDs()
@@ -156,23 +157,32 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.rt.RoundTrip(r)
 }
 
-// timedTokens times each answer the authority's side gives the gate: the
-// check itself, apart from writing the entry (which is the disk's time,
-// measured by the store's benchmarks).
+// timedTokens watches each check the gate asks of the authority's side:
+// the deadline it runs against, and (logged, not asserted) how long it
+// took apart from writing the entry.
 type timedTokens struct {
 	*Tokens
 	mu             sync.Mutex
 	slowestClosed  time.Duration
 	slowestOpen    time.Duration
 	nOpen, nClosed int
+	noDeadline     int // checks that ran without a deadline
+	overBudget     int // checks whose deadline was past the budget
 }
 
 func (tt *timedTokens) Check(ctx context.Context, p []byte) verify.Result {
 	open := tt.Open()
 	t0 := time.Now()
+	deadline, ok := ctx.Deadline()
 	r := tt.Tokens.Check(ctx, p)
 	d := time.Since(t0)
 	tt.mu.Lock()
+	switch {
+	case !ok:
+		tt.noDeadline++
+	case deadline.Sub(t0) > DefaultBudget:
+		tt.overBudget++
+	}
 	if open {
 		tt.nOpen++
 		tt.slowestOpen = max(tt.slowestOpen, d)
@@ -192,7 +202,8 @@ func lunch(t *testing.T, url string, token func() string, healthy bool, seconds 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk := &timedTokens{Tokens: tokens(t, c, TokenConfig{BreakerWait: 5 * time.Second})}
+	const breakerWait = 5 * time.Second
+	tk := &timedTokens{Tokens: tokens(t, c, TokenConfig{BreakerWait: breakerWait})}
 	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -257,22 +268,53 @@ func lunch(t *testing.T, url string, token func() string, healthy bool, seconds 
 	if calls > int64(tokenScans+whileOpen) {
 		t.Errorf("%d calls for %d token scans: signed passes called the server", calls, tokenScans+whileOpen)
 	}
-	// The answer: within the budget (1.5 s end to end), and within 50 ms
-	// while the breaker is open. The scan around it also writes the entry,
-	// whose time is the disk's.
-	if tk.slowestClosed > DefaultBudget+100*time.Millisecond {
-		t.Errorf("a token check answered in %v, over the %v budget", tk.slowestClosed, DefaultBudget)
+	// While the breaker is open, the only calls are its trials: one per
+	// BreakerWait at most (and the checks made before it opened).
+	trials := int64(seconds)/int64(breakerWait/time.Second) + 1
+	if !healthy && calls > int64(tokenScans)+trials {
+		t.Errorf("%d calls: %d checks with the breaker closed and at most %d trials allow %d", calls, tokenScans, trials, int64(tokenScans)+trials)
 	}
-	if tk.slowestOpen > 50*time.Millisecond {
-		t.Errorf("with the breaker open a token check answered in %v, over 50 ms", tk.slowestOpen)
+	// Every check ran against a deadline inside the visitor's budget.
+	if tk.noDeadline > 0 || tk.overBudget > 0 {
+		t.Errorf("%d token checks ran without a deadline, %d with one past the %v budget", tk.noDeadline, tk.overBudget, DefaultBudget)
 	}
-	if slowestToken > DefaultBudget+time.Second {
-		t.Errorf("a token scan took %v in all", slowestToken)
-	}
-	if !healthy && seconds >= 10 && whileOpen == 0 {
+	if !healthy && seconds >= 10 && whileOpen == 0 && !tk.Open() {
 		t.Error("the breaker never opened")
 	}
 	if healthy && whileOpen > 0 {
 		t.Errorf("the breaker opened on a healthy server")
 	}
+}
+
+// BenchmarkTokenBreakerOpen is the answer a token scan gets while the
+// breaker is open: no call, a manual check at once.
+func BenchmarkTokenBreakerOpen(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	c, err := New(Config{URL: srv.URL, Kiosk: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tk, err := NewTokens(c, TokenConfig{BreakerWait: time.Hour, Patterns: []string{DefaultTokenPattern}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for !tk.Open() {
+		tk.Check(context.Background(), []byte(randomToken()))
+	}
+	tokens := make([][]byte, b.N)
+	for i := range tokens {
+		tokens[i] = []byte(randomToken())
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultBudget)
+		if r := tk.Check(ctx, tokens[i]); r.Reason != verify.ReasonUpstreamDown {
+			b.Fatalf("%s", r.Reason)
+		}
+		cancel()
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/answer")
 }

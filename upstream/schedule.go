@@ -82,16 +82,14 @@ var (
 )
 
 // runPlan runs attempt on the plan's schedule until ctx ends: first after
-// wait, then after each attempt as the plan says; a kick runs it at once.
-func runPlan(ctx context.Context, p *Plan, wait time.Duration, kick <-chan struct{}, attempt func(context.Context) error) {
+// wait, then after each attempt as the plan says.
+func runPlan(ctx context.Context, p *Plan, wait time.Duration, attempt func(context.Context) error) {
 	for {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-kick:
-			t.Stop()
 		case <-t.C:
 		}
 		if err := attempt(ctx); err != nil {

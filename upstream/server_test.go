@@ -184,9 +184,8 @@ func openStore(t testing.TB) *store.DB {
 func TestTrustSync(t *testing.T) {
 	rs := newRefServer(t)
 	db := openStore(t)
-	var applied []int64
-	apply := func(b *Bundle) { applied = append(applied, b.Version) }
-	s := NewSyncer(rs.client(t), rs.PublicKey(), db, apply, time.Now, rand.New(rand.NewPCG(1, 1)))
+	h := &holder{}
+	s := NewSyncer(rs.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
 	if changed, err := s.Sync(context.Background()); err != nil || !changed {
 		t.Fatalf("first sync: %v %v", changed, err)
 	}
@@ -206,8 +205,8 @@ func TestTrustSync(t *testing.T) {
 	if changed, err := s.Sync(context.Background()); err != nil || !changed {
 		t.Fatalf("after a change: %v %v", changed, err)
 	}
-	if st := s.State(); st.Version != 2 || len(applied) != 2 {
-		t.Fatalf("in force: %+v, applied %v", st, applied)
+	if h.Version() != 2 || len(h.applied) != 2 {
+		t.Fatalf("in force: %d, applied %v", h.Version(), h.applied)
 	}
 
 	// A server with another key (a man in the middle, or a mistake).
@@ -218,16 +217,76 @@ func TestTrustSync(t *testing.T) {
 		impostor.currentList()
 		os.Remove(filepath.Join(impostor.cfg.DataDir, "list", "rules", "r.json"))
 	}
-	bad := NewSyncer(impostor.client(t), rs.PublicKey(), db, apply, time.Now, rand.New(rand.NewPCG(1, 1)))
+	bad := NewSyncer(impostor.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
 	bad.Load()
 	if _, err := bad.Sync(context.Background()); !errors.Is(err, ErrList) {
 		t.Fatalf("a list signed by another key: %v", err)
 	}
 	// A restart reads the list in force back, signature checked.
-	var reloaded *Bundle
-	again := NewSyncer(nil, rs.PublicKey(), db, func(b *Bundle) { reloaded = b }, time.Now, rand.New(rand.NewPCG(1, 1)))
-	if _, err := again.Load(); err != nil || reloaded == nil || reloaded.Version != 2 || len(reloaded.Rules) != 1 {
-		t.Fatalf("after the refusals and a restart: %v, %+v", err, reloaded)
+	restarted := &holder{}
+	again := NewSyncer(nil, rs.PublicKey(), db, restarted, time.Now, rand.New(rand.NewPCG(1, 1)))
+	if _, err := again.Load(); err != nil || restarted.last == nil || restarted.Version() != 2 || len(restarted.last.Rules) != 1 {
+		t.Fatalf("after the refusals and a restart: %v, %+v", err, restarted.last)
+	}
+}
+
+// holder keeps the list in force, as the door does; fail makes Apply
+// refuse.
+type holder struct {
+	mu      sync.Mutex
+	applied []int64
+	last    *Bundle
+	fail    error
+}
+
+func (h *holder) Apply(b *Bundle) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fail != nil {
+		return h.fail
+	}
+	h.applied, h.last = append(h.applied, b.Version), b
+	return nil
+}
+
+func (h *holder) Version() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil {
+		return 0
+	}
+	return h.last.Version
+}
+
+// TestListThatFailsToApply: a list that checks out but cannot be put in
+// force (say a venue's rule file no longer reads) is not recorded, and the
+// list in force stays in force (issue 12, item 2).
+func TestListThatFailsToApply(t *testing.T) {
+	rs := newRefServer(t)
+	db := openStore(t)
+	h := &holder{}
+	s := NewSyncer(rs.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
+	if _, err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stored, _, _ := db.TrustList()
+	os.WriteFile(filepath.Join(rs.cfg.DataDir, "list", "rules", "VR-KR-0099.json"), []byte(ruleJSON), 0o600)
+	h.mu.Lock()
+	h.fail = errors.New("the venue's rules no longer read")
+	h.mu.Unlock()
+	if changed, err := s.Sync(context.Background()); err == nil || changed {
+		t.Fatalf("a list that cannot be applied: changed %v, err %v", changed, err)
+	}
+	if h.Version() != 1 {
+		t.Errorf("version %d in force, want 1", h.Version())
+	}
+	if now, _, _ := db.TrustList(); !bytes.Equal(now, stored) {
+		t.Error("the list that failed to apply was stored as the list in force")
+	}
+	// A restart finds the list that was in force.
+	restarted := &holder{}
+	if _, err := NewSyncer(nil, rs.PublicKey(), db, restarted, time.Now, nil).Load(); err != nil || restarted.Version() != 1 {
+		t.Errorf("after a restart: version %d (%v)", restarted.Version(), err)
 	}
 }
 
@@ -241,7 +300,8 @@ func TestImport(t *testing.T) {
 		os.WriteFile(p, sign(t, listJSON(t, version, time.Now().Add(-time.Hour), expires, nil), k), 0o600)
 		return p
 	}
-	s := NewSyncer(nil, &key.PublicKey, db, func(*Bundle) {}, time.Now, rand.New(rand.NewPCG(1, 1)))
+	h := &holder{}
+	s := NewSyncer(nil, &key.PublicKey, db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
 	if _, err := s.Import(write("v5.jws", 5, time.Now().Add(time.Hour), key)); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +314,7 @@ func TestImport(t *testing.T) {
 			t.Errorf("%s: imported", name)
 		}
 	}
-	if v := s.State().Version; v != 5 {
+	if v := h.Version(); v != 5 {
 		t.Errorf("version %d in force, want 5", v)
 	}
 }

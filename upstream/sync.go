@@ -18,33 +18,40 @@ import (
 
 // Syncer keeps the trust list fresh: from the server on its schedule, on
 // demand, or from a file (a USB stick, for a venue with no network). A new
-// list is checked whole (signature, version, dates, content) before it is
-// stored, in one transaction, and put in force; anything wrong with it
-// leaves the last good list in force.
+// list is checked whole (signature, version, dates, content), handed to
+// the Holder to put in force, and stored only once it is in force;
+// anything wrong with it leaves the last good list in force. The Holder,
+// not the syncer, knows which list is in force.
 type Syncer struct {
-	c     *Client // nil: imports only
-	key   *ecdsa.PublicKey
-	db    *store.DB
-	apply func(*Bundle)
-	now   func() time.Time
-	plan  *Plan
-	kick  chan struct{}
+	c      *Client // nil: imports only
+	key    *ecdsa.PublicKey
+	db     *store.DB
+	holder Holder
+	now    func() time.Time
+	plan   *Plan
 
-	mu      sync.Mutex
-	inForce TrustState
+	mu    sync.Mutex
+	state SyncState
 
 	// Log, when set, hears each attempt's outcome.
 	Log *slog.Logger
 }
 
-// TrustState is the list in force.
-type TrustState struct {
-	Version   int64
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-	ETag      string
-	Fetched   time.Time // the last time the server confirmed it (200 or 304)
-	LastErr   error     // the last attempt's error; nil when it worked
+// Holder owns the trust list in force.
+type Holder interface {
+	// Apply puts a checked list in force, or says why it cannot (the
+	// list in force then stays, and nothing says otherwise).
+	Apply(b *Bundle) error
+	// Version is the signed list's version in force; 0 for none.
+	Version() int64
+}
+
+// SyncState is how syncing goes: not which list is in force (the Holder
+// knows that), but what the server last said.
+type SyncState struct {
+	ETag    string
+	Fetched time.Time // the last time the server confirmed the list in force (200 or 304)
+	LastErr error     // the last attempt's error; nil when it worked
 }
 
 // listMeta is what the store keeps beside the signed list.
@@ -55,13 +62,12 @@ type listMeta struct {
 	Fetched time.Time `json:"fetched,omitzero"`
 }
 
-// NewSyncer builds a syncer. apply puts a checked list in force (it swaps
-// the gate's trust); it is called from Load, Sync and Import.
-func NewSyncer(c *Client, key *ecdsa.PublicKey, db *store.DB, apply func(*Bundle), now func() time.Time, r *rand.Rand) *Syncer {
+// NewSyncer builds a syncer that hands checked lists to h.
+func NewSyncer(c *Client, key *ecdsa.PublicKey, db *store.DB, h Holder, now func() time.Time, r *rand.Rand) *Syncer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Syncer{c: c, key: key, db: db, apply: apply, now: now, plan: NewPlan(TrustSchedule, r), kick: make(chan struct{}, 1)}
+	return &Syncer{c: c, key: key, db: db, holder: h, now: now, plan: NewPlan(TrustSchedule, r)}
 }
 
 // SetSchedule replaces the schedule (the first fetch's spread is
@@ -84,18 +90,20 @@ func (s *Syncer) Load() (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the stored trust list: %w", err)
 	}
+	if err := s.holder.Apply(b); err != nil {
+		return nil, fmt.Errorf("the stored trust list (version %d) cannot be put in force: %w", b.Version, err)
+	}
 	s.mu.Lock()
-	s.inForce = TrustState{Version: b.Version, IssuedAt: b.IssuedAt, ExpiresAt: b.ExpiresAt, ETag: m.ETag, Fetched: m.Fetched}
+	s.state.ETag, s.state.Fetched = m.ETag, m.Fetched
 	s.mu.Unlock()
-	s.apply(b)
 	return b, nil
 }
 
-// State says which list is in force and how the last attempt went.
-func (s *Syncer) State() TrustState {
+// State says how syncing goes.
+func (s *Syncer) State() SyncState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.inForce
+	return s.state
 }
 
 // Sync asks the server once. changed says a new list is in force.
@@ -107,7 +115,7 @@ func (s *Syncer) Sync(ctx context.Context) (changed bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a big list over a slow line
 	defer cancel()
 	h := http.Header{"Accept": {MediaTrustList}}
-	if etag := s.State().ETag; etag != "" {
+	if etag := s.State().ETag; etag != "" && s.holder.Version() > 0 {
 		h.Set("If-None-Match", etag)
 	}
 	r, err := s.c.do(ctx, "GET", PathTrustList, nil, h, MaxTrustList)
@@ -116,14 +124,14 @@ func (s *Syncer) Sync(ctx context.Context) (changed bool, err error) {
 	}
 	if r.code == http.StatusNotModified {
 		s.mu.Lock()
-		s.inForce.Fetched = s.now()
+		s.state.Fetched = s.now()
 		s.mu.Unlock()
 		return false, nil
 	}
 	err = s.install(r.body, r.header.Get("ETag"))
 	if errors.Is(err, ErrSame) {
 		s.mu.Lock()
-		s.inForce.Fetched, s.inForce.ETag = s.now(), r.header.Get("ETag")
+		s.state.Fetched, s.state.ETag = s.now(), r.header.Get("ETag")
 		s.mu.Unlock()
 		return false, nil
 	}
@@ -154,45 +162,39 @@ func (s *Syncer) Import(path string) (*Bundle, error) {
 	return OpenStored(signed, s.key)
 }
 
-// install checks a list, stores it and puts it in force.
+// install checks a list, puts it in force and only then stores it: a list
+// that cannot be put in force is never recorded as in force.
 func (s *Syncer) install(signed []byte, etag string) error {
 	now := s.now()
-	b, err := Open(signed, s.key, now, s.State().Version)
+	b, err := Open(signed, s.key, now, s.holder.Version())
 	if err != nil {
 		return err
 	}
+	if err := s.holder.Apply(b); err != nil {
+		return fmt.Errorf("%w: version %d cannot be put in force: %v", ErrList, b.Version, err)
+	}
 	meta, _ := json.Marshal(listMeta{Format: "jws", Version: b.Version, ETag: etag, Fetched: now})
 	if err := s.db.SaveTrustList(signed, meta); err != nil {
+		// It is in force; the next start finds the old one and syncs.
 		return fmt.Errorf("storing the trust list: %w", err)
 	}
 	s.mu.Lock()
-	s.inForce = TrustState{Version: b.Version, IssuedAt: b.IssuedAt, ExpiresAt: b.ExpiresAt, ETag: etag, Fetched: now}
+	s.state.ETag, s.state.Fetched = etag, now
 	s.mu.Unlock()
-	s.apply(b)
 	return nil
 }
 
 func (s *Syncer) setErr(err error) {
 	s.mu.Lock()
-	s.inForce.LastErr = err
-	st := s.inForce
+	s.state.LastErr = err
 	s.mu.Unlock()
 	if s.Log == nil {
 		return
 	}
 	if err != nil {
-		s.Log.Warn("trust list sync", "err", err, "inForce", st.Version)
+		s.Log.Warn("trust list sync", "err", err, "inForce", s.holder.Version())
 	} else {
-		s.Log.Info("trust list sync", "inForce", st.Version, "issuedAt", st.IssuedAt, "expiresAt", st.ExpiresAt)
-	}
-}
-
-// Kick asks for a sync now ('munjigi trust sync' against a running kiosk
-// has no way in yet; the kiosk's own start and schedule use it).
-func (s *Syncer) Kick() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
+		s.Log.Info("trust list sync", "inForce", s.holder.Version())
 	}
 }
 
@@ -201,12 +203,12 @@ func (s *Syncer) Kick() {
 // full jitter after failures.
 func (s *Syncer) Run(ctx context.Context) {
 	wait := s.plan.First()
-	if s.State().Version == 0 {
-		// Nothing signed in force yet (a new kiosk): within the minute,
-		// still spread.
-		wait = min(wait, s.plan.uniform(time.Minute))
+	if s.holder.Version() == 0 {
+		// Nothing signed in force yet (a new kiosk): at once. Jitter is
+		// for kiosks that have a list to keep them going.
+		wait = 0
 	}
-	runPlan(ctx, s.plan, wait, s.kick, func(ctx context.Context) error {
+	runPlan(ctx, s.plan, wait, func(ctx context.Context) error {
 		_, err := s.Sync(ctx)
 		return err
 	})

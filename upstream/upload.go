@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"munjigi/store"
@@ -28,17 +27,12 @@ type Uploader struct {
 	// Timeout bounds one batch's call (0: 30 s).
 	Timeout time.Duration
 	// Log, when set, hears each attempt's outcome.
-	Log  *slog.Logger
-	kick chan struct{}
-
-	mu      sync.Mutex
-	lastErr error
-	sent    int
+	Log *slog.Logger
 }
 
 // NewUploader builds an uploader for the kiosk's outbox.
 func NewUploader(c *Client, db *store.DB, kiosk string, r *rand.Rand) *Uploader {
-	return &Uploader{c: c, db: db, kiosk: kiosk, batch: 500, plan: NewPlan(UploadSchedule, r), kick: make(chan struct{}, 1)}
+	return &Uploader{c: c, db: db, kiosk: kiosk, batch: 500, plan: NewPlan(UploadSchedule, r)}
 }
 
 // UploadOnce empties the outbox, batch by batch, and says how many entries
@@ -48,9 +42,6 @@ func (u *Uploader) UploadOnce(ctx context.Context) (int, error) {
 	for {
 		n, err := u.uploadBatch(ctx)
 		total += n
-		u.mu.Lock()
-		u.lastErr, u.sent = err, u.sent+n
-		u.mu.Unlock()
 		if err != nil || n == 0 {
 			if u.Log != nil && (err != nil || total > 0) {
 				u.Log.Log(ctx, map[bool]slog.Level{true: slog.LevelWarn, false: slog.LevelInfo}[err != nil], "upload", "sent", total, "err", err)
@@ -113,31 +104,10 @@ func (u *Uploader) uploadBatch(ctx context.Context) (int, error) {
 // SetSchedule replaces the schedule; call it before Run.
 func (u *Uploader) SetSchedule(s Schedule) { u.plan.s = s }
 
-// Kick asks for an upload soon (new entries are waiting).
-func (u *Uploader) Kick() {
-	select {
-	case u.kick <- struct{}{}:
-	default:
-	}
-}
-
 // Run uploads on the schedule until ctx ends.
 func (u *Uploader) Run(ctx context.Context) {
-	runPlan(ctx, u.plan, u.plan.First(), u.kick, func(ctx context.Context) error {
+	runPlan(ctx, u.plan, u.plan.First(), func(ctx context.Context) error {
 		_, err := u.UploadOnce(ctx)
 		return err
 	})
-}
-
-// UploadState says how uploading goes.
-type UploadState struct {
-	Sent    int   // entries the server took since start
-	LastErr error // nil when the last attempt worked
-}
-
-// State says how uploading goes.
-func (u *Uploader) State() UploadState {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return UploadState{Sent: u.sent, LastErr: u.lastErr}
 }

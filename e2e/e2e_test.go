@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests of the munjigi command. They build the real binary once and
 // run it as a person or a script would, through argv, stdin, stdout, stderr
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	binPath = filepath.Join(dir, "munjigi")
 	// Build with the go command rather than calling run(): the tests must see
 	// what the shipped binary does, go:debug settings and os.Exit included.
-	build := exec.Command("go", "build", "-o", binPath, ".")
+	build := exec.Command("go", "build", "-o", binPath, "munjigi")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: go build: %v\n%s", err, out)
 		os.RemoveAll(dir)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Deployment: 'munjigi config check', 'munjigi doctor', the systemd unit,
 // and the figures a Raspberry Pi cares about (start to first frame, memory
@@ -45,7 +45,7 @@ func TestConfigCheck(t *testing.T) {
 		code int
 		want string // in stdout on success, in stderr on failure
 	}{
-		{"the shipped file", readFileString(t, "config.yaml"), nil, 0, "ok ("},
+		{"the shipped file", readFileString(t, "../config.yaml"), nil, 0, "ok ("},
 		{"a venue", "venue:\n  name: 문지기 분식\n  type: cafe\nlanguage: en\n", nil, 0, `"문지기 분식", a cafe in KR`},
 		{"a serial scanner", "scanner:\n  source: serial\n  port: /dev/ttyUSB0\n  baud: 115200\n", nil, 0, "serial /dev/ttyUSB0, 115200 baud, 8N1"},
 		{"the environment wins over the file", "language: ko\n", []string{"MUNJIGI_LANGUAGE=en"}, 0, "screen in en"},
@@ -163,7 +163,7 @@ func TestSystemdUnit(t *testing.T) {
 		}
 		t.Skip("systemd-analyze is not installed: the unit file is not checked (apt-get install systemd)")
 	}
-	unit := strings.ReplaceAll(readFileString(t, "deploy/munjigi.service"), "/usr/local/bin/munjigi", binPath)
+	unit := strings.ReplaceAll(readFileString(t, "../deploy/munjigi.service"), "/usr/local/bin/munjigi", binPath)
 	path := filepath.Join(t.TempDir(), "munjigi.service")
 	os.WriteFile(path, []byte(unit), 0o644)
 	out, err := exec.Command("systemd-analyze", "verify", path).CombinedOutput()

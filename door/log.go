@@ -1,4 +1,4 @@
-package main
+package door
 
 import (
 	"fmt"
@@ -8,17 +8,19 @@ import (
 	"path/filepath"
 	"sync"
 
-	"munjigi/verify"
+	"munjigi/config"
 )
 
 // maxLogSize is where the log file is cut: the SD card under the counter
 // holds the entry log first.
 const maxLogSize = 10 << 20
 
-// openLog opens the kiosk's structured log. It never writes to the kiosk's
+// OpenLog opens the door's structured log. It never writes to the kiosk's
 // terminal: a file (cut at 10 MB, one older file kept), or standard error
-// when the configuration says "-".
-func openLog(cfg *config, stderr io.Writer) (*slog.Logger, io.Closer, error) {
+// when the configuration says "-". A log that cannot be opened (a
+// read-only card) is an error the caller may live with: the door must
+// still open.
+func OpenLog(cfg *config.Config, stderr io.Writer) (*slog.Logger, io.Closer, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
 		return nil, nil, err
@@ -27,7 +29,7 @@ func openLog(cfg *config, stderr io.Writer) (*slog.Logger, io.Closer, error) {
 	if cfg.Log.File == "-" {
 		return slog.New(slog.NewJSONHandler(stderr, opts)), io.NopCloser(nil), nil
 	}
-	path := cfg.logPath()
+	path := cfg.LogPath()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("log %s: %w", path, err)
 	}
@@ -36,14 +38,6 @@ func openLog(cfg *config, stderr io.Writer) (*slog.Logger, io.Closer, error) {
 		return nil, nil, fmt.Errorf("log %s: %w", path, err)
 	}
 	return slog.New(slog.NewJSONHandler(w, opts)), w, nil
-}
-
-// logPath is the log file: configured, or munjigi.log beside the database.
-func (c *config) logPath() string {
-	if c.Log.File != "" {
-		return c.Log.File
-	}
-	return filepath.Join(filepath.Dir(c.Store.Path), "munjigi.log")
 }
 
 // rotating is a log file that starts afresh (keeping one older file) when
@@ -94,9 +88,4 @@ func (r *rotating) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.f.Close()
-}
-
-// checkTrustFile reads a trust file as the kiosk will.
-func checkTrustFile(path string) error {
-	return verify.NewTrust().AddFile(path)
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The kiosk end to end: the real binary in a real terminal (tmux), its
 // screen read back with capture-pane, its scanner a pseudo-terminal or

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The serial scanner end to end: the real binary reads a pseudo-terminal
 // standing in for a USB scanner, named through a /dev/serial/by-id-style

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The upstream side end to end: the reference server and the kiosk as
 // separate processes of the real binary, over loopback HTTP.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The rows of ../shared/RELIABILITY.md that need real processes: the
 // headless door is a child of the test, fed scans on a pipe, killed and

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -21,27 +21,27 @@ func writeConfig(t *testing.T, body string) string {
 // TestShippedConfigIsTheDefaults: config.yaml documents every key with its
 // default, so loading it must change nothing.
 func TestShippedConfigIsTheDefaults(t *testing.T) {
-	fromFile, err := loadConfig("config.yaml")
+	fromFile, err := Load("../config.yaml")
 	if err != nil {
 		t.Fatalf("config.yaml: %v", err)
 	}
-	defaults, err := loadConfig("")
+	defaults, err := Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromFile.location, defaults.location = nil, nil
-	fromFile.file = "" // where it came from is not a setting
+	fromFile.Location, defaults.Location = nil, nil
+	fromFile.File = "" // where it came from is not a setting
 	if got, want := dump(fromFile), dump(defaults); got != want {
 		t.Errorf("config.yaml differs from the defaults:\n file     %s\n defaults %s", got, want)
 	}
-	for key := range configDefaults {
-		if !strings.Contains(readFile(t, "config.yaml"), lastPart(key)+":") {
+	for key := range Defaults {
+		if !strings.Contains(readFile(t, "../config.yaml"), lastPart(key)+":") {
 			t.Errorf("config.yaml does not document %s", key)
 		}
 	}
 }
 
-func dump(c *config) string {
+func dump(c *Config) string {
 	return fmt.Sprintf("%+v", *c)
 }
 
@@ -61,31 +61,31 @@ func TestLoadConfig(t *testing.T) {
 		body    string
 		env     map[string]string
 		wantErr string // a substring of the error, "" for none
-		check   func(*config) bool
+		check   func(*Config) bool
 	}{
 		{name: "venue and language", body: "venue:\n  type: gym\nlanguage: en\n",
-			check: func(c *config) bool {
+			check: func(c *Config) bool {
 				return c.Venue.Type == "gym" && c.Language == "en" && c.Policy.Profile == "kr-2021-vaccine-pass"
 			}},
-		{name: "profile", body: "policy:\n  profile: eu-2g\n", check: func(c *config) bool { return c.Policy.Profile == "eu-2g" }},
+		{name: "profile", body: "policy:\n  profile: eu-2g\n", check: func(c *Config) bool { return c.Policy.Profile == "eu-2g" }},
 		{name: "environment wins over the file", body: "venue:\n  type: gym\n", env: map[string]string{"MUNJIGI_VENUE_TYPE": "cafe"},
-			check: func(c *config) bool { return c.Venue.Type == "cafe" }},
-		{name: "time zone", body: "venue:\n  timezone: Europe/Berlin\n", check: func(c *config) bool { return c.location.String() == "Europe/Berlin" }},
+			check: func(c *Config) bool { return c.Venue.Type == "cafe" }},
+		{name: "time zone", body: "venue:\n  timezone: Europe/Berlin\n", check: func(c *Config) bool { return c.Location.String() == "Europe/Berlin" }},
 		{name: "unknown key", body: "venue:\n  colour: red\n", wantErr: "unknown key venue.colour"},
 		{name: "misspelt section", body: "polcy:\n  profile: eu-2g\n", wantErr: "unknown key polcy.profile"},
 		{name: "unknown language", body: "language: fr\n", wantErr: `language is "fr"; it must be one of ko, en`},
 		{name: "unknown profile", body: "policy:\n  profile: eu-5g\n", wantErr: `policy.profile is "eu-5g"; it must be one of`},
 		{name: "bad time zone", body: "venue:\n  timezone: Mars/Olympus\n", wantErr: "venue.timezone"},
 		{name: "retention", body: "store:\n  retention_days: 0\n", wantErr: "store.retention_days is 0"},
-		{name: "reuse window", body: "gate:\n  reuse_window: 30m\n", check: func(c *config) bool { return c.Gate.ReuseWindow == 30*time.Minute }},
+		{name: "reuse window", body: "gate:\n  reuse_window: 30m\n", check: func(c *Config) bool { return c.Gate.ReuseWindow == 30*time.Minute }},
 		{name: "reuse window not a duration", body: "gate:\n  reuse_window: soon\n", wantErr: "reuse_window"},
 		{name: "scanner source", body: "scanner:\n  source: bluetooth\n", wantErr: "scanner.source"},
 		{name: "serial scanner", body: "scanner:\n  source: serial\n  port: /dev/ttyUSB0\n  baud: 115200\n  parity: even\n  data_bits: 7\n  stop_bits: 2\n",
-			check: func(c *config) bool {
-				s := c.serial()
+			check: func(c *Config) bool {
+				s := c.Serial()
 				return s.Port == "/dev/ttyUSB0" && s.Baud == 115200 && s.Parity == "even" && s.DataBits == 7 && s.StopBits == 2
 			}},
-		{name: "scanner defaults", body: "", check: func(c *config) bool {
+		{name: "scanner defaults", body: "", check: func(c *Config) bool {
 			s := c.Scanner
 			return s.Source == "stdin" && s.Port == "auto" && s.Baud == 9600 && s.Terminator == "line" && s.Gap == 200*time.Millisecond && s.DedupeWindow == 3*time.Second
 		}},
@@ -95,16 +95,16 @@ func TestLoadConfig(t *testing.T) {
 		{name: "terminator", body: "scanner:\n  terminator: tab\n", wantErr: "scanner.terminator"},
 		{name: "gap", body: "scanner:\n  gap: 1ms\n", wantErr: "scanner.gap is 1ms"},
 		{name: "dedupe window", body: "scanner:\n  dedupe_window: 1h\n", wantErr: "scanner.dedupe_window"},
-		{name: "dedupe off", body: "scanner:\n  dedupe_window: 0s\n", check: func(c *config) bool { return c.Scanner.DedupeWindow == 0 }},
+		{name: "dedupe off", body: "scanner:\n  dedupe_window: 0s\n", check: func(c *Config) bool { return c.Scanner.DedupeWindow == 0 }},
 		{name: "read timeout", body: "scanner:\n  read_timeout: 10ms\n", wantErr: "scanner.read_timeout"},
 		{name: "serial without a port", body: "scanner:\n  source: serial\n  port: \"\"\n", wantErr: "scanner.port is empty"},
 		{name: "file without a file", body: "scanner:\n  source: file\n", wantErr: "scanner.file is empty"},
-		{name: "kiosk defaults", body: "", check: func(c *config) bool {
+		{name: "kiosk defaults", body: "", check: func(c *Config) bool {
 			k := c.Kiosk
-			return k.VerdictHold == 4*time.Second && k.FailHold == 8*time.Second && k.WedgeGap == 25*time.Millisecond && k.WedgeMinLength == 8 && c.staffPINs() == nil
+			return k.VerdictHold == 4*time.Second && k.FailHold == 8*time.Second && k.WedgeGap == 25*time.Millisecond && k.WedgeMinLength == 8 && c.StaffPINs() == nil
 		}},
-		{name: "staff PINs", body: "kiosk:\n  staff_pins: [\"kim:2468\", \"lee:13579\"]\n", check: func(c *config) bool {
-			p := c.staffPINs()
+		{name: "staff PINs", body: "kiosk:\n  staff_pins: [\"kim:2468\", \"lee:13579\"]\n", check: func(c *Config) bool {
+			p := c.StaffPINs()
 			return p["2468"] == "kim" && p["13579"] == "lee" && len(p) == 2
 		}},
 		{name: "a PIN too short", body: "kiosk:\n  staff_pins: [\"kim:12\"]\n", wantErr: "kiosk.staff_pins"},
@@ -115,8 +115,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "wedge gap", body: "kiosk:\n  wedge_gap: 1s\n", wantErr: "kiosk.wedge_gap"},
 		{name: "wedge length", body: "kiosk:\n  wedge_min_length: 1\n", wantErr: "kiosk.wedge_min_length"},
 		{name: "scanner from the environment", env: map[string]string{"MUNJIGI_SCANNER_SOURCE": "serial", "MUNJIGI_SCANNER_PORT": "/dev/ttyACM1"},
-			check: func(c *config) bool { return c.Scanner.Source == "serial" && c.Scanner.Port == "/dev/ttyACM1" }},
-		{name: "no policy", body: "policy:\n  profile: none\n", check: func(c *config) bool { return c.Policy.Profile == "none" }},
+			check: func(c *Config) bool { return c.Scanner.Source == "serial" && c.Scanner.Port == "/dev/ttyACM1" }},
+		{name: "no policy", body: "policy:\n  profile: none\n", check: func(c *Config) bool { return c.Policy.Profile == "none" }},
 		{name: "wrong type", body: "trust:\n  files: 7\n", wantErr: "config"},
 		{name: "not YAML", body: "venue: [\n", wantErr: "config"},
 	} {
@@ -124,7 +124,7 @@ func TestLoadConfig(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			c, err := loadConfig(writeConfig(t, tc.body))
+			c, err := Load(writeConfig(t, tc.body))
 			switch {
 			case tc.wantErr != "":
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -137,7 +137,7 @@ func TestLoadConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := loadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("a missing config file: %v", err)
 	}
 }
@@ -148,12 +148,12 @@ func TestEnvironment(t *testing.T) {
 	for _, c := range []struct {
 		env     map[string]string
 		wantErr string
-		check   func(*config) bool
+		check   func(*Config) bool
 	}{
-		{map[string]string{"MUNJIGI_SCANNER_BAUD": "115200"}, "", func(c *config) bool { return c.Scanner.Baud == 115200 }},
-		{map[string]string{"MUNJIGI_SOUND_BELL": "false"}, "", func(c *config) bool { return !c.Sound.Bell }},
-		{map[string]string{"MUNJIGI_TRUST_FILES": "a.json, b.pem"}, "", func(c *config) bool { return len(c.Trust.Files) == 2 && c.Trust.Files[1] == "b.pem" }},
-		{map[string]string{"MUNJIGI_GATE_REUSE_WINDOW": "45m"}, "", func(c *config) bool { return c.Gate.ReuseWindow == 45*time.Minute }},
+		{map[string]string{"MUNJIGI_SCANNER_BAUD": "115200"}, "", func(c *Config) bool { return c.Scanner.Baud == 115200 }},
+		{map[string]string{"MUNJIGI_SOUND_BELL": "false"}, "", func(c *Config) bool { return !c.Sound.Bell }},
+		{map[string]string{"MUNJIGI_TRUST_FILES": "a.json, b.pem"}, "", func(c *Config) bool { return len(c.Trust.Files) == 2 && c.Trust.Files[1] == "b.pem" }},
+		{map[string]string{"MUNJIGI_GATE_REUSE_WINDOW": "45m"}, "", func(c *Config) bool { return c.Gate.ReuseWindow == 45*time.Minute }},
 		{map[string]string{"MUNJIGI_SCANNER_BAUD": "fast"}, "MUNJIGI_SCANNER_BAUD", nil},
 		{map[string]string{"MUNJIGI_SOUND_BELL": "loud"}, "MUNJIGI_SOUND_BELL", nil},
 		{map[string]string{"MUNJIGI_GATE_REUSE_WINDOW": "soon"}, "reuse_window", nil},
@@ -161,7 +161,7 @@ func TestEnvironment(t *testing.T) {
 		for k, v := range c.env {
 			t.Setenv(k, v)
 		}
-		cfg, err := loadConfig("")
+		cfg, err := Load("")
 		switch {
 		case c.wantErr != "":
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {

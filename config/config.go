@@ -1,4 +1,10 @@
-package main
+// Package config is munjigi's configuration: every key with its default,
+// read from defaults, then a YAML file, then MUNJIGI_* environment
+// variables, then command-line flags, each overriding the last (viper is
+// used here and nowhere else). Packages get plain values from it; what the
+// configuration describes (a scanner, the venue's rules) is built here so
+// every command builds it the same way.
+package config
 
 import (
 	"errors"
@@ -7,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,17 +23,17 @@ import (
 	_ "time/tzdata" // a kiosk image may have no zone database; the venue's zone decides local days
 
 	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"munjigi/internal/tty"
 	"munjigi/policy"
 	"munjigi/scanner"
 	"munjigi/upstream"
 )
 
-// config is munjigi's configuration: defaults, then config.yaml, then
-// MUNJIGI_* environment variables, then flags, each overriding the last.
-// Only main reads it (through viper); packages get plain values.
-type config struct {
+// Config is munjigi's configuration.
+type Config struct {
 	Venue struct {
 		Name     string `mapstructure:"name"`
 		Type     string `mapstructure:"type"`
@@ -94,12 +101,14 @@ type config struct {
 		Bell bool `mapstructure:"bell"`
 	} `mapstructure:"sound"`
 
-	location *time.Location
-	file     string // the file read, "" for none
+	// Location is venue.timezone, loaded.
+	Location *time.Location `mapstructure:"-"`
+	// File is the file read, "" for none.
+	File string `mapstructure:"-"`
 }
 
-// configDefaults are every key and its default; config.yaml documents them.
-var configDefaults = map[string]any{
+// Defaults are every key and its default; config.yaml documents them.
+var Defaults = map[string]any{
 	"venue.name":              "",
 	"venue.type":              "restaurant",
 	"venue.country":           "KR",
@@ -146,16 +155,17 @@ var configDefaults = map[string]any{
 	"kiosk.wedge_min_length":  8,
 }
 
-var languages = []string{"ko", "en"}
+// Languages are the values of language.
+var Languages = []string{"ko", "en"}
 
-// configPlaces are where a kiosk's configuration is looked for when no
+// Places are where a kiosk's configuration is looked for when no
 // --config is given, in order.
-var configPlaces = []string{"config.yaml", "/etc/munjigi/config.yaml"}
+var Places = []string{"config.yaml", "/etc/munjigi/config.yaml"}
 
-// findConfig says which file to read: the one given; else MUNJIGI_CONFIG
+// Find says which file to read: the one given; else MUNJIGI_CONFIG
 // ("none": no file, defaults and the environment only); else the first of
-// configPlaces that exists; else none.
-func findConfig(given string) string {
+// Places that exists; else none.
+func Find(given string) string {
 	if given != "" {
 		return given
 	}
@@ -165,7 +175,7 @@ func findConfig(given string) string {
 		}
 		return env
 	}
-	for _, p := range configPlaces {
+	for _, p := range Places {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
@@ -173,12 +183,20 @@ func findConfig(given string) string {
 	return ""
 }
 
-// loadConfig reads the configuration. path may be empty: defaults and the
-// environment only. Unknown keys and impossible values are errors that name
-// the key and say what is allowed.
-func loadConfig(path string) (*config, error) {
+// Binding ties a command-line flag to the configuration key it sets: one
+// declaration gives the flag its place above the environment and the file.
+type Binding struct {
+	Key  string
+	Flag *pflag.Flag
+}
+
+// Load reads the configuration. path may be empty: defaults and the
+// environment only. Flags in bound that were given on the command line win
+// over both. Unknown keys and impossible values are errors that name the
+// key and say what is allowed.
+func Load(path string, bound ...Binding) (*Config, error) {
 	v := viper.New()
-	for k, d := range configDefaults {
+	for k, d := range Defaults {
 		v.SetDefault(k, d)
 	}
 	if path != "" {
@@ -192,7 +210,7 @@ func loadConfig(path string) (*config, error) {
 		}
 		var unknown []string
 		for _, k := range v.AllKeys() {
-			if _, ok := configDefaults[k]; !ok {
+			if _, ok := Defaults[k]; !ok {
 				unknown = append(unknown, k)
 			}
 		}
@@ -204,7 +222,7 @@ func loadConfig(path string) (*config, error) {
 	// The environment over the file: MUNJIGI_ and the key in capitals,
 	// dots as underscores. Its values are text, read here as the key's
 	// type, so a mistake names the variable.
-	for k, d := range configDefaults {
+	for k, d := range Defaults {
 		name := "MUNJIGI_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
 		val, ok := os.LookupEnv(name)
 		if !ok {
@@ -235,27 +253,54 @@ func loadConfig(path string) (*config, error) {
 			v.Set(k, val)
 		}
 	}
-	var c config
-	c.file = path
+	for _, b := range bound {
+		if b.Flag == nil || !b.Flag.Changed {
+			continue
+		}
+		val, err := flagValue(b.Flag)
+		if err != nil {
+			return nil, fmt.Errorf("config: --%s: %v", b.Flag.Name, err)
+		}
+		v.Set(b.Key, val)
+	}
+	var c Config
+	c.File = path
 	// Strict types: "7" where a list of files belongs is a mistake to name,
 	// not a file called 7. (The environment's text was typed above.)
 	strict := func(dc *mapstructure.DecoderConfig) { dc.WeaklyTypedInput = false }
 	if err := v.UnmarshalExact(&c, strict); err != nil {
 		return nil, fmt.Errorf("config: %v", err)
 	}
-	return &c, c.check()
+	return &c, c.Check()
 }
 
-// check refuses values munjigi cannot act on.
-func (c *config) check() error {
-	if !slices.Contains(languages, c.Language) {
-		return fmt.Errorf("config: language is %q; it must be one of %s", c.Language, strings.Join(languages, ", "))
+// flagValue is a flag's value as the type its key has.
+func flagValue(f *pflag.Flag) (any, error) {
+	if sv, ok := f.Value.(pflag.SliceValue); ok {
+		return sv.GetSlice(), nil
+	}
+	switch f.Value.Type() {
+	case "int":
+		return strconv.Atoi(f.Value.String())
+	case "bool":
+		return strconv.ParseBool(f.Value.String())
+	case "duration":
+		return time.ParseDuration(f.Value.String())
+	}
+	return f.Value.String(), nil
+}
+
+// Check refuses values munjigi cannot act on. Commands call it again
+// after flags changed the configuration.
+func (c *Config) Check() error {
+	if !slices.Contains(Languages, c.Language) {
+		return fmt.Errorf("config: language is %q; it must be one of %s", c.Language, strings.Join(Languages, ", "))
 	}
 	loc, err := time.LoadLocation(c.Venue.Timezone)
 	if err != nil {
 		return fmt.Errorf("config: venue.timezone %q is not a time zone (like Asia/Seoul or UTC)", c.Venue.Timezone)
 	}
-	c.location = loc
+	c.Location = loc
 	if c.Store.RetentionDays < 1 || c.Store.RetentionDays > 3650 {
 		return fmt.Errorf("config: store.retention_days is %d; it must be 1 to 3650", c.Store.RetentionDays)
 	}
@@ -299,7 +344,7 @@ func checkDurations(keys []durationKey) error {
 	return nil
 }
 
-func (c *config) checkKiosk() error {
+func (c *Config) checkKiosk() error {
 	k := c.Kiosk
 	if err := checkDurations([]durationKey{
 		{"kiosk.verdict_hold", k.VerdictHold, 500 * time.Millisecond, time.Minute},
@@ -325,7 +370,7 @@ func (c *config) checkKiosk() error {
 	return nil
 }
 
-func (c *config) checkUpstream() error {
+func (c *Config) checkUpstream() error {
 	u := c.Upstream
 	if err := checkDurations([]durationKey{
 		{"upstream.token_budget", u.TokenBudget, 100 * time.Millisecond, 10 * time.Second},
@@ -346,7 +391,7 @@ func (c *config) checkUpstream() error {
 	if _, err := upstream.New(upstream.Config{URL: u.URL}); err != nil {
 		return fmt.Errorf("config: upstream.url: %v", err)
 	}
-	if u.TrustKey == "" && !loopbackURL(u.URL) {
+	if u.TrustKey == "" && !Loopback(u.URL) {
 		return fmt.Errorf("config: upstream.trust_key is empty: pin the authority's trust-list key (a PEM file); only a server on this machine may go without")
 	}
 	if u.TrustKey != "" {
@@ -357,8 +402,9 @@ func (c *config) checkUpstream() error {
 	return nil
 }
 
-// loopbackURL: a server on this very machine (the reference server).
-func loopbackURL(s string) bool {
+// Loopback reports whether a URL names a server on this very machine (the
+// reference server): there is nobody in between to pin a key against.
+func Loopback(s string) bool {
 	u, err := url.Parse(s)
 	if err != nil {
 		return false
@@ -373,7 +419,7 @@ func loopbackURL(s string) bool {
 // scannerSources are the values of scanner.source.
 var scannerSources = []string{"stdin", "serial", "file"}
 
-func (c *config) checkScanner() error {
+func (c *Config) checkScanner() error {
 	sc := c.Scanner
 	if !slices.Contains(scannerSources, sc.Source) {
 		return fmt.Errorf("config: scanner.source is %q; it must be one of %s", sc.Source, strings.Join(scannerSources, ", "))
@@ -381,7 +427,7 @@ func (c *config) checkScanner() error {
 	if _, err := scanner.ParseTerminator(sc.Terminator); err != nil {
 		return fmt.Errorf("config: scanner.terminator: %v", err)
 	}
-	if err := c.serial().Check(); err != nil {
+	if err := c.Serial().Check(); err != nil {
 		return fmt.Errorf("config: scanner: %v", err)
 	}
 	if err := checkDurations([]durationKey{
@@ -400,53 +446,48 @@ func (c *config) checkScanner() error {
 	return nil
 }
 
-// serial is the serial scanner the configuration describes.
-func (c *config) serial() *scanner.Serial {
+// Serial is the serial scanner the configuration describes.
+func (c *Config) Serial() *scanner.Serial {
 	sc := c.Scanner
 	return &scanner.Serial{Port: sc.Port, Baud: sc.Baud, DataBits: sc.DataBits, Parity: sc.Parity, StopBits: sc.StopBits, ReadTimeout: sc.ReadTimeout}
 }
 
-// source opens the configured scanner. stdin is standard input. Double
+// Source opens the configured scanner. stdin is standard input. Double
 // reads are one scan for a scanner (serial, or a terminal where a
 // keyboard scanner types); a script's pipe or file gets a decision for
 // every line.
-func (c *config) source(stdin io.Reader, now func() time.Time) scanner.Source {
-	src, physical := c.rawSource(stdin, now, nil)
+func (c *Config) Source(stdin io.Reader, now func() time.Time) scanner.Source {
+	src, physical := c.RawSource(stdin, now, nil)
 	if !physical {
 		return src
 	}
 	return scanner.Dedupe(src, c.Scanner.DedupeWindow)
 }
 
-// rawSource is the configured scanner with every read, and whether it is a
+// RawSource is the configured scanner with every read, and whether it is a
 // device a person scans at (where double reads happen). raw, when set,
 // sees the bytes before framing.
-func (c *config) rawSource(stdin io.Reader, now func() time.Time, raw func([]byte, time.Time)) (src scanner.Source, physical bool) {
+func (c *Config) RawSource(stdin io.Reader, now func() time.Time, raw func([]byte, time.Time)) (src scanner.Source, physical bool) {
 	sc := c.Scanner
 	end, _ := scanner.ParseTerminator(sc.Terminator) // checked by check
 	opts := scanner.Options{End: end, Gap: sc.Gap, Now: now, Raw: raw}
 	switch sc.Source {
 	case "serial":
-		s := c.serial()
+		s := c.Serial()
 		s.Options = opts
 		return s, true
 	case "file":
 		st, err := os.Stat(sc.File)
 		return scanner.File(sc.File, opts), err == nil && st.Mode()&os.ModeCharDevice != 0
 	}
-	return scanner.Reader("stdin", stdin, opts), isTerminal(stdin)
+	return scanner.Reader("stdin", stdin, opts), tty.IsTerminal(stdin)
 }
 
-// decider builds the policy decider the configuration describes: the
-// profile, the venue's own rules, munjigi's value sets and the venue's.
-func (c *config) decider() (*policy.Decider, error) {
-	return c.deciderWith(nil, nil)
-}
-
-// deciderWith is decider with the rules and value sets a signed trust list
-// brought: the authority's first, the venue's own after (a venue file can
-// add to them, not take them away).
-func (c *config) deciderWith(listRules []*policy.Rule, listSets policy.ValueSets) (*policy.Decider, error) {
+// Decider builds the policy decider the configuration describes: the
+// profile, the rules and value sets a signed trust list brought (nil when
+// none), then the venue's own (a venue file can add to the authority's,
+// not take them away), munjigi's value sets and the venue's.
+func (c *Config) Decider(listRules []*policy.Rule, listSets policy.ValueSets) (*policy.Decider, error) {
 	if c.Policy.Profile == "none" {
 		return nil, nil
 	}
@@ -476,6 +517,28 @@ func (c *config) deciderWith(listRules []*policy.Rule, listSets policy.ValueSets
 		sets = sets.Merge(more)
 	}
 	return policy.NewDecider(p, policy.Options{
-		Location: c.location, Country: c.Venue.Country, VenueType: c.Venue.Type, ValueSets: sets, Lang: c.Language,
+		Location: c.Location, Country: c.Venue.Country, VenueType: c.Venue.Type, ValueSets: sets, Lang: c.Language,
 	}), nil
+}
+
+// StaffPINs reads kiosk.staff_pins ("id:PIN" each) as PIN → staff id;
+// nil when no PIN is asked.
+func (c *Config) StaffPINs() map[string]string {
+	if len(c.Kiosk.StaffPINs) == 0 {
+		return nil
+	}
+	pins := map[string]string{}
+	for _, s := range c.Kiosk.StaffPINs {
+		id, pin, _ := strings.Cut(s, ":") // checked by Check
+		pins[pin] = id
+	}
+	return pins
+}
+
+// LogPath is the log file: configured, or munjigi.log beside the database.
+func (c *Config) LogPath() string {
+	if c.Log.File != "" {
+		return c.Log.File
+	}
+	return filepath.Join(filepath.Dir(c.Store.Path), "munjigi.log")
 }

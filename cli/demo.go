@@ -1,6 +1,7 @@
-package main
+package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,99 +10,105 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-runewidth"
+	"github.com/spf13/cobra"
 
+	"munjigi/config"
 	"munjigi/demo"
+	"munjigi/door"
+	"munjigi/internal/tty"
 	"munjigi/policy"
 	"munjigi/scanner"
 	"munjigi/upstream"
 	"munjigi/verify"
 )
 
-func cmdDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlags("demo", stderr)
-	asJSON := fs.Bool("json", false, "print each decision as munjigi verify does, one JSON object per line")
-	asTable := fs.Bool("table", false, "print each decision as a line of a table (what the demo does without a terminal)")
-	lang := fs.String("lang", "ko", "the kiosk's language: ko or en")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: munjigi demo [--lang ko|en] [--table|--json]
-       munjigi demo trust|passes
+func newDemoCmd(io IO) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo [--lang ko|en] [--table|--json]",
+		Short: "the whole kiosk on its demo: a lunch rush of demo passes, no hardware, config or network",
+		Long: `The whole kiosk on a temporary database, trusting the demo signer: a scripted
+scanner presents a lunch rush of fresh demo passes, and you can scan, type or
+paste too; q quits. Without a terminal (or with --table, --json): sign the
+demo passes now and decide each, as the door would; exit 0 when each got the
+verdict it was made for.
 
-  (none)  the whole kiosk on a temporary database, trusting the demo signer:
-          a scripted scanner presents a lunch rush of fresh demo passes, and
-          you can scan, type or paste too; q quits. Without a terminal (or
-          with --table, --json): sign the demo passes now and decide each, as
-          the door would; exit 0 when each got the verdict it was made for
-  trust   print the demo trust list (munjigi's trust-list format)
-  passes  print the demo passes, one per line, signed now
-
-The demo signer's key is public: trust it only for trying munjigi out.
-
-`)
-		fs.PrintDefaults()
+The demo signer's key is public: trust it only for trying munjigi out.`,
+		Args: cobra.NoArgs,
 	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+	var asJSON, asTable bool
+	var lang string
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each decision as munjigi verify does, one JSON object per line")
+	cmd.Flags().BoolVar(&asTable, "table", false, "print each decision as a line of a table (what the demo does without a terminal)")
+	cmd.Flags().StringVar(&lang, "lang", "ko", "the kiosk's `LANGUAGE`: ko or en")
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		if lang != "ko" && lang != "en" {
+			return usageError("--lang %q: ko or en", lang)
+		}
+		now := time.Now()
+		if asJSON || asTable || !tty.IsTerminal(io.Out) {
+			return demoTable(now, asJSON, io)
+		}
+		return demoKiosk(lang, io)
 	}
-	now := time.Now()
-	switch fs.Arg(0) {
-	case "":
-		if *asJSON || *asTable || !isTerminal(stdout) {
-			return runDemo(now, *asJSON, stdout, stderr)
-		}
-		return runDemoKiosk(*lang, stdin, stdout, stderr)
-	case "trust":
-		fmt.Fprintf(stdout, "%s\n", demo.TrustList(now))
-		return exitOK
-	case "passes":
-		samples, err := demo.Passes(now)
-		if err != nil {
-			fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-			return exitUsage
-		}
-		for _, s := range samples {
-			fmt.Fprintln(stdout, s.Payload)
-		}
-		return exitOK
-	}
-	fs.Usage()
-	return exitUsage
+	cmd.AddCommand(&cobra.Command{
+		Use:   "trust",
+		Short: "print the demo trust list (munjigi's trust-list format)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(io.Out, "%s\n", demo.TrustList(time.Now()))
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "passes",
+		Short: "print the demo passes, one per line, signed now",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			samples, err := demo.Passes(time.Now())
+			if err != nil {
+				return err
+			}
+			for _, s := range samples {
+				fmt.Fprintln(io.Out, s.Payload)
+			}
+			return nil
+		},
+	})
+	return cmd
 }
 
 // verdictMark is how a verdict reads at a glance: a word and a symbol, not
 // only a colour.
 var verdictMark = map[verify.Verdict]string{verify.Pass: "✓ pass  ", verify.Fail: "✗ fail  ", verify.Manual: "! manual"}
 
-// runDemo decides the demo passes against the demo trust list and says
+// demoTable decides the demo passes against the demo trust list and says
 // whether each got the verdict it was made for.
-func runDemo(now time.Time, asJSON bool, stdout, stderr io.Writer) int {
+func demoTable(now time.Time, asJSON bool, io IO) error {
 	samples, err := demo.Passes(now)
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		return err
 	}
 	v := verify.New(demo.Trust(now), func() time.Time { return now })
 	profile, err := policy.Builtin(demo.Profile)
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		return err
 	}
-	door := policy.NewDecider(profile, policy.Options{Location: seoul(), Country: "KR", VenueType: demo.VenueType,
+	rules := policy.NewDecider(profile, policy.Options{Location: seoul(), Country: "KR", VenueType: demo.VenueType,
 		ValueSets: policy.BuiltinValueSets(), Lang: "en"})
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(io.Out)
 	enc.SetEscapeHTML(false)
 	wrong := 0
 	for _, s := range samples {
-		r := door.Decide(v.Verify([]byte(s.Payload)), now)
+		r := rules.Decide(v.Verify([]byte(s.Payload)), now)
 		if r.Verdict != s.Door {
 			wrong++
 		}
 		if asJSON {
 			if err := enc.Encode(r); err != nil {
-				fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-				return exitUsage
+				return err
 			}
 			continue
 		}
@@ -110,16 +117,15 @@ func runDemo(now time.Time, asJSON bool, stdout, stderr io.Writer) int {
 			holder += fmt.Sprintf(" (%d)", r.Holder.BirthYear)
 		}
 		// Hangul takes two cells: pad by display width, not by runes.
-		fmt.Fprintf(stdout, "%s  %-30s  %s  %s\n", verdictMark[r.Verdict], s.Label, runewidth.FillRight(holder, 18), r.Detail)
+		fmt.Fprintf(io.Out, "%s  %-30s  %s  %s\n", verdictMark[r.Verdict], s.Label, runewidth.FillRight(holder, 18), r.Detail)
 	}
 	if wrong > 0 {
-		fmt.Fprintf(stderr, "munjigi demo: %d of %d demo passes got the wrong verdict\n", wrong, len(samples))
-		return exitNotPass
+		return notPass(fmt.Errorf("%d of %d demo passes got the wrong verdict", wrong, len(samples)))
 	}
 	if !asJSON {
-		fmt.Fprintf(stdout, "\nEach of the %d demo passes got the verdict it was made for, at a restaurant under %s.\n", len(samples), demo.Profile)
+		fmt.Fprintf(io.Out, "\nEach of the %d demo passes got the verdict it was made for, at a restaurant under %s.\n", len(samples), demo.Profile)
 	}
-	return exitOK
+	return nil
 }
 
 // seoul is the demo door's time zone.
@@ -203,19 +209,18 @@ func rush(ctx context.Context, samples []demo.Sample, mint func() string) <-chan
 	return out
 }
 
-// runDemoKiosk is the whole kiosk with no hardware, no config and no
-// network: a temporary database, the demo signer trusted, fresh passes
-// signed now, and a lunch rush.
-func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, err := loadConfig("")
+// demoKiosk is the whole kiosk with no hardware, no config and no network:
+// a temporary database, the demo signer trusted, fresh passes signed now,
+// and a lunch rush.
+func demoKiosk(lang string, io IO) error {
+	// The demo reads no configuration: it is the same on every machine.
+	cfg, err := config.Load("")
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		return err
 	}
 	dir, err := os.MkdirTemp("", "munjigi-demo-")
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		return err
 	}
 	defer os.RemoveAll(dir)
 	cfg.Store.Path = filepath.Join(dir, "munjigi.db")
@@ -223,43 +228,33 @@ func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg.Venue.Type, cfg.Policy.Profile = demo.VenueType, demo.Profile
 	cfg.Venue.Name = map[string]string{"ko": "문지기 데모 식당", "en": "munjigi demo diner"}[lang]
 	cfg.Kiosk.FailHold = 5 * time.Second // the rush moves on
-	if err := cfg.check(); err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
-	}
 	// The demo's own authority, on loopback: one-time tokens are checked
 	// with it, as a kiosk checks them with the real one.
 	srv, err := upstream.OpenServer(upstream.ServerConfig{DataDir: filepath.Join(dir, "upstream")})
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		return err
 	}
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Close()
 	key, _ := upstream.MarshalKey(srv.PublicKey())
 	cfg.Upstream.URL, cfg.Upstream.TrustKey, cfg.Upstream.KioskID = "http://"+ln.Addr().String(), string(key), "demo"
-	if err := cfg.check(); err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+	if err := cfg.Check(); err != nil {
+		return err
 	}
-
-	d, err := openDoor(cfg, doorOptions{demoTrust: true, now: time.Now}, stderr)
+	d, err := door.Open(door.Options{Config: cfg, DemoTrust: true, Notice: io.Err, Bell: io.Out, NoReports: true})
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		return err
 	}
-	defer d.close()
 	samples, err := demo.Passes(time.Now())
 	if err != nil {
-		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
-		return exitUsage
+		d.Close()
+		return err
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -270,5 +265,27 @@ func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return t.Token
 	}
-	return runKiosk(d, kioskOptions{demo: true, scans: rush(ctx, samples, mint)}, stdin, stdout)
+	return runKiosk(d, kioskOptions{demo: true, scans: rush(ctx, samples, mint)}, io)
+}
+
+// mintToken asks a reference server for a demo token.
+func mintToken(ctx context.Context, base string, req upstream.MintRequest) (upstream.MintReply, error) {
+	var out upstream.MintReply
+	body, _ := json.Marshal(req)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	hr, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(base, "/")+upstream.PathTokenMint, bytes.NewReader(body))
+	if err != nil {
+		return out, err
+	}
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
+	}
+	return out, json.Unmarshal(data, &out)
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"munjigi/demo"
-	"munjigi/verify"
 )
 
 // TestReports fills a log through the headless door on three pinned clocks
@@ -133,13 +132,13 @@ func TestReports(t *testing.T) {
 	}
 
 	s := munjigi(t, nil, "stats", "--day", "2026-11-20", "--db", path)
-	want := []string{"2026-11-20: 6 entries", "12:00      4", "18:00      2", "pass                 2", "fail                 2", "manual               2", "qr                   6"}
+	want := []string{"2026-11-20: 6 visitors", "12:00      4", "18:00      2", "pass                 2", "fail                 2", "manual               2", "qr                   6"}
 	for _, w := range want {
 		if !bytes.Contains(s.stdout, []byte(w)) {
 			t.Errorf("stats lacks %q:\n%s%s", w, s.stdout, s.stderr)
 		}
 	}
-	if s := munjigi(t, nil, "stats", "--day", "2026-11-22", "--db", path); !bytes.Contains(s.stdout, []byte("0 entries")) {
+	if s := munjigi(t, nil, "stats", "--day", "2026-11-22", "--db", path); !bytes.Contains(s.stdout, []byte("0 visitors")) {
 		t.Errorf("stats of an empty day:\n%s", s.stdout)
 	}
 	if s := munjigi(t, nil, "stats", "--day", "yesterday", "--db", path); s.code != exitUsage {
@@ -147,15 +146,42 @@ func TestReports(t *testing.T) {
 	}
 }
 
-func TestBell(t *testing.T) {
-	for _, c := range []struct {
-		verdict string
-		want    string
-	}{{"pass", "\a"}, {"manual", "\a\a"}, {"fail", "\a\a\a"}, {"", ""}} {
-		var b bytes.Buffer
-		bell(&b, verify.Verdict(c.verdict))
-		if b.String() != c.want {
-			t.Errorf("bell(%q) = %q, want %q", c.verdict, b.String(), c.want)
-		}
+// TestReportsSpeakVenueTime: dates on the command line are the venue's,
+// and exported times carry its offset: an 08:00 visit in Seoul (23:00 the
+// day before in UTC) is in that day's stats and that day's export (issue
+// 14, item 19).
+func TestReportsSpeakVenueTime(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "munjigi.db")
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	morning := time.Date(2026, 11, 30, 8, 0, 0, 0, seoul)
+	all, err := demo.Passes(morning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := munjigi(t, []byte(sample(t, all, validLabel).Payload+"\n"), "run", "--headless", "--demo", "--db", path,
+		"--at", morning.Format(time.RFC3339), "--venue", "gym")
+	if o.code != 0 {
+		t.Fatalf("run: exit %d: %s", o.code, o.stderr)
+	}
+	if !bytes.Contains(o.stdout, []byte(`"at":"2026-11-30T08:00:00+09:00"`)) {
+		t.Errorf("the headless line is not in venue time: %s", o.stdout)
+	}
+	if s := munjigi(t, nil, "stats", "--day", "2026-11-30", "--db", path); !bytes.Contains(s.stdout, []byte("2026-11-30: 1 visitors")) {
+		t.Errorf("stats of the day: %s%s", s.stdout, s.stderr)
+	}
+	e := munjigi(t, nil, "export", "--db", path, "--since", "2026-11-30", "--until", "2026-12-01")
+	rows, err := csv.NewReader(bytes.NewReader(e.stdout)).ReadAll()
+	if err != nil || e.code != 0 || len(rows) != 2 {
+		t.Fatalf("export of the day: exit %d, %v:\n%s%s", e.code, err, e.stdout, e.stderr)
+	}
+	if rows[1][1] != "2026-11-30T08:00:00+09:00" {
+		t.Errorf("the csv's at is %q, want the venue's time", rows[1][1])
+	}
+	if e := munjigi(t, nil, "export", "--db", path, "--since", "2026-11-29", "--until", "2026-11-30"); bytes.Count(e.stdout, []byte("\n")) != 1 {
+		t.Errorf("the day before holds the visit:\n%s", e.stdout)
 	}
 }

@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"munjigi/door"
+	"munjigi/gate"
+	"munjigi/internal/tty"
+	"munjigi/scanner"
+)
+
+// kioskFlags are the door's flags: munjigi alone and munjigi run take them.
+type kioskFlags struct {
+	s          *settings
+	trustFiles []string
+	demo       bool
+	clock      clockFlag
+	headless   bool
+}
+
+func addKioskFlags(cmd *cobra.Command) *kioskFlags {
+	k := &kioskFlags{s: newSettings(cmd)}
+	k.s.db()
+	k.s.scanner()
+	k.s.policy()
+	k.s.venue()
+	k.s.lang()
+	k.s.upstream()
+	cmd.Flags().StringArrayVar(&k.trustFiles, "trust", nil, "trust `FILE` as verify does; repeat to add more")
+	cmd.Flags().BoolVar(&k.demo, "demo", false, "trust the demo signer too")
+	k.clock.add(cmd, "pin the clock to `TIME` (RFC 3339): for tests and replays")
+	return k
+}
+
+func newRunCmd(io IO) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run [--headless]",
+		Short: "the kiosk (as munjigi alone), or with --headless the door without a screen",
+		Long: `The kiosk: the screen at the door, reading a keyboard scanner (or a serial one
+with --port), in Korean or English, from config.yaml when there is one.
+
+--headless: the door without a screen, for unattended gates and scripting: it
+reads scans (from standard input, one per line, by default; from a serial
+scanner with --port; from a file or named pipe with --file), decides each as
+the kiosk does (verify, venue rules, re-use), records it, and prints one JSON
+line per decision once the entry is durable. A serial scanner may be
+unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.`,
+		Args: cobra.NoArgs,
+	}
+	k := addKioskFlags(cmd)
+	cmd.Flags().BoolVar(&k.headless, "headless", false, "the door without a screen: scans in, one JSON line per decision out")
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		if !k.headless && !tty.IsTerminal(io.Out) {
+			return usageError("the kiosk needs a terminal; use --headless to read scans from a script")
+		}
+		return runDoor(io, k)
+	}
+	return cmd
+}
+
+// runRoot is munjigi alone: the kiosk on a terminal; elsewhere, a word on
+// what to run instead.
+func runRoot(cmd *cobra.Command, io IO, k *kioskFlags) error {
+	if !tty.IsTerminal(io.Out) || !tty.IsTerminal(io.In) {
+		fmt.Fprint(io.Err, `munjigi: the kiosk needs a terminal, and this is not one.
+Without a terminal:
+  munjigi demo --table          decide the demo passes and print a table
+  munjigi run --headless        the door without a screen (scans in, JSON lines out)
+Usage: munjigi --help lists every command.
+`)
+		return exitWith(ExitUsage)
+	}
+	return runDoor(io, k)
+}
+
+// runDoor opens the door and runs it: the kiosk, or the headless door.
+func runDoor(io IO, k *kioskFlags) error {
+	cfg, err := k.s.load()
+	if err != nil {
+		return err
+	}
+	now, pinned, err := k.clock.now()
+	if err != nil {
+		return err
+	}
+	logger, logFile, err := door.OpenLog(cfg, io.Err)
+	if err != nil {
+		// A card gone read-only: the door still opens, and says so.
+		fmt.Fprintf(io.Err, "munjigi: %v: the log is off\n", err)
+	} else {
+		defer logFile.Close()
+	}
+	opts := door.Options{Config: cfg, TrustFiles: k.trustFiles, DemoTrust: k.demo, Now: now, Pinned: pinned,
+		Log: logger, Notice: io.Err}
+	if k.headless {
+		// stdout carries JSON, so the bell goes to stderr, and only when
+		// a person can hear it there.
+		if tty.IsTerminal(io.Err) {
+			opts.Bell = io.Err
+		}
+	} else {
+		opts.Bell = io.Out
+	}
+	d, err := door.Open(opts)
+	if err != nil {
+		if logger != nil {
+			logger.Error("not started", "err", err)
+		}
+		return err
+	}
+	if k.headless {
+		return runHeadless(d, io)
+	}
+	return runKiosk(d, kioskOptions{}, io)
+}
+
+// runHeadless is the door without a screen: a JSON line per decision,
+// printed once the entry is durable.
+func runHeadless(d *door.Door, io IO) error {
+	cfg := d.Config()
+	if clock := d.ClockState(); !clock.Trusted {
+		fmt.Fprintf(io.Err, "munjigi run: %s: passes that time decides get a manual check\n", clock.Reason)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	bg, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(bg) }()
+	defer func() {
+		cancel()
+		<-ran // every loop stopped before the database closes
+		d.Close()
+	}()
+
+	enc := json.NewEncoder(io.Out)
+	enc.SetEscapeHTML(false)
+	emit := func(o gate.Outcome) error {
+		if err := enc.Encode(o.Line(cfg.Location)); err != nil {
+			return fmt.Errorf("writing the decision: %w", err)
+		}
+		d.Announce(o)
+		return nil
+	}
+	if o := d.Start(); o != nil {
+		if err := emit(*o); err != nil {
+			return err
+		}
+	}
+	for s := range cfg.Source(io.In, d.Now).Scans(ctx) {
+		if s.Kind != scanner.Read {
+			// The scanner came or went: the door says so; nobody was
+			// decided.
+			if s.Err != nil {
+				fmt.Fprintf(io.Err, "munjigi run: %v; waiting for it\n", s.Err)
+			} else if s.Kind == scanner.Connected {
+				fmt.Fprintf(io.Err, "munjigi run: scanner connected: %s\n", s.Source)
+			}
+			continue
+		}
+		if err := emit(d.Handle(s)); err != nil {
+			return err
+		}
+		// A signal is seen between scans: the one in hand is finished
+		// and recorded first.
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil
+}
