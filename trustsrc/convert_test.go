@@ -60,6 +60,13 @@ func refusals() []refusal {
 			sig[10] ^= 0x80
 			return append([]byte(b64(sig)), b[bytes.IndexByte(b, '\n'):]...)
 		}), trustsrc.ErrSignature},
+		{"de-dscg signature spelled another way (unused base64 bits)", trustsrc.DEDSCG, de(func(t testing.TB, b []byte) []byte {
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+			c := bytes.Clone(b)
+			last := bytes.IndexByte(c, '=') - 1 // 64 bytes: the last character's low 4 bits are unused
+			c[last] = alphabet[strings.IndexByte(alphabet, c[last])^1]
+			return c
+		}), trustsrc.ErrMalformed},
 		{"de-dscg the wrong key", trustsrc.DEDSCG, func(t testing.TB) ([]byte, trustsrc.Verification) {
 			return goodDE(t), trustsrc.Verification{Key: &otherKey.PublicKey}
 		}, trustsrc.ErrSignature},

@@ -54,7 +54,9 @@ func convertDEDSCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, e
 		return nil, fmt.Errorf("trustsrc: reading the source: %w", err)
 	}
 	sigText := strings.TrimSpace(string(line))
-	sig, err := base64.StdEncoding.DecodeString(sigText)
+	// Strict: one signature has one spelling, so a changed byte is never
+	// the same signature read leniently.
+	sig, err := base64.StdEncoding.Strict().DecodeString(sigText)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the first line is not a base64 signature: %v", ErrMalformed, err)
 	}
@@ -63,7 +65,7 @@ func convertDEDSCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, e
 		return nil, fmt.Errorf("%w: the signature is %d bytes; an ECDSA %s signature (raw r‖s) is %d", ErrSignature, len(sig), curveName(key), 2*size)
 	}
 	h := sha256.New()
-	sp := &spool{max: v.maxSize() - int64(len(line))}
+	sp := &spool{max: v.maxSize() - int64(len(line)), hint: v.sizeHint - int64(len(line))}
 	defer sp.close()
 	if _, err := io.Copy(io.MultiWriter(h, sp), br); err != nil {
 		return nil, err
@@ -78,7 +80,7 @@ func convertDEDSCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, e
 	if err != nil {
 		return nil, err
 	}
-	d := newDSCWriter(rep, "certificates")
+	d := newDSCWriter(rep, DEDSCG, "certificates", v.sizeHint)
 	dec := json.NewDecoder(body)
 	found, err := walkObject(dec, "the list", "certificates", d.add, nil)
 	if err != nil {
@@ -90,7 +92,7 @@ func convertDEDSCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, e
 	if err := atEnd(dec); err != nil {
 		return nil, err
 	}
-	return d.finish(DEDSCG), nil
+	return d.finish(), nil
 }
 
 // convertDCCG reads the gateway's trust list, a bare array. It has no
@@ -103,7 +105,7 @@ func convertDCCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, err
 		return nil, fmt.Errorf("%w: a dccg trust list carries no signature (the gateway serves it over mutual TLS); convert it only from a download you trust, and say so (--allow-unsigned)", ErrUnsigned)
 	}
 	rep.Verified = "unsigned: accepted as asked (--allow-unsigned); the entries' own CMS signatures are not checked"
-	d := newDSCWriter(rep, "entry")
+	d := newDSCWriter(rep, DCCG, "entry", v.sizeHint)
 	dec := json.NewDecoder(&capReader{r: src, max: v.maxSize()})
 	if err := walkArray(dec, "the list", d.add); err != nil {
 		return nil, err
@@ -111,7 +113,7 @@ func convertDCCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, err
 	if err := atEnd(dec); err != nil {
 		return nil, err
 	}
-	return d.finish(DCCG), nil
+	return d.finish(), nil
 }
 
 // dscgEntry is one certificate of a DSC list. The CMS "signature" is the
@@ -141,9 +143,13 @@ type dscWriter struct {
 	countries map[string]bool
 }
 
-func newDSCWriter(rep *Report, label string) *dscWriter {
+func newDSCWriter(rep *Report, f Format, label string, sizeHint int64) *dscWriter {
 	d := &dscWriter{rep: rep, label: label, seen: map[[sha256.Size]byte]string{}, perKID: map[string]int{}, countries: map[string]bool{}}
-	d.out.WriteString("[")
+	if sizeHint > 0 {
+		// The list written is about half the source (no CMS signatures).
+		d.out.Grow(int(min(sizeHint/2, int64(spoolMemory))))
+	}
+	fmt.Fprintf(&d.out, "{\"source\":{\"format\":%q},\n\"dsc\":[", f)
 	return d
 }
 
@@ -251,15 +257,11 @@ func (d *dscWriter) add(i int, raw json.RawMessage) {
 	d.rep.Kept++
 }
 
-// finish wraps the entries into a trust list.
-func (d *dscWriter) finish(f Format) *bytes.Buffer {
+// finish closes the list.
+func (d *dscWriter) finish() *bytes.Buffer {
 	d.rep.Countries = len(d.countries)
-	var b bytes.Buffer
-	b.Grow(d.out.Len() + 64)
-	fmt.Fprintf(&b, "{\"source\":{\"format\":%q},\n\"dsc\":", f)
-	d.out.WriteTo(&b)
-	b.WriteString("\n]}\n")
-	return &b
+	d.out.WriteString("\n]}\n")
+	return &d.out
 }
 
 // normaliseCountry reads an ISO 3166 alpha-2 country code. A code in

@@ -19,6 +19,7 @@ var spoolMemory = 16 << 20
 // signature is checked, refusing more than max.
 type spool struct {
 	max  int64
+	hint int64 // the expected size, when known: memory is taken once
 	n    int64
 	mem  bytes.Buffer
 	file *os.File
@@ -30,6 +31,9 @@ func (s *spool) Write(p []byte) (int, error) {
 	}
 	s.n += int64(len(p))
 	if s.file == nil && s.mem.Len()+len(p) <= spoolMemory {
+		if s.mem.Cap() == 0 && s.hint > 0 && s.hint <= int64(spoolMemory) {
+			s.mem.Grow(int(s.hint))
+		}
 		return s.mem.Write(p)
 	}
 	if s.file == nil {

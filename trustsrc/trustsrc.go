@@ -102,6 +102,8 @@ type Verification struct {
 	AllowUnsigned bool
 	// MaxSize caps the source in bytes; 0 means MaxSource.
 	MaxSize int64
+
+	sizeHint int64 // the source's size when known, or -1
 }
 
 func (v Verification) maxSize() int64 {
@@ -118,13 +120,12 @@ func (v Verification) maxSize() int64 {
 // refusal it says as much as was known.
 func Convert(w io.Writer, format Format, src io.Reader, v Verification) (Report, error) {
 	rep := Report{Format: format}
-	if err := tooLargeBySize(src, v.maxSize()); err != nil {
+	size, err := sizeOf(src, v.maxSize())
+	if err != nil {
 		return rep, err
 	}
-	var (
-		out *bytes.Buffer
-		err error
-	)
+	v.sizeHint = size
+	var out *bytes.Buffer
 	switch format {
 	case DEDSCG:
 		out, err = convertDEDSCG(src, v, &rep)
@@ -147,9 +148,9 @@ func Convert(w io.Writer, format Format, src io.Reader, v Verification) (Report,
 	return rep, nil
 }
 
-// tooLargeBySize refuses a file known to be over the cap before a byte of
-// it is read.
-func tooLargeBySize(src io.Reader, max int64) error {
+// sizeOf returns the size of a source that knows it (a file), or -1; and
+// refuses one over the cap before a byte of it is read.
+func sizeOf(src io.Reader, max int64) (int64, error) {
 	var size int64 = -1
 	switch s := src.(type) {
 	case interface{ Stat() (fs.FileInfo, error) }:
@@ -160,9 +161,9 @@ func tooLargeBySize(src io.Reader, max int64) error {
 		size = s.Size()
 	}
 	if size > max {
-		return fmt.Errorf("%w: %d bytes, over the %d-byte cap", ErrTooLarge, size, max)
+		return size, fmt.Errorf("%w: %d bytes, over the %d-byte cap", ErrTooLarge, size, max)
 	}
-	return nil
+	return size, nil
 }
 
 // ParseKey reads a public key as PEM (a PUBLIC KEY block, or a CERTIFICATE

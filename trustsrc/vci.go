@@ -32,7 +32,7 @@ func convertVCI(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, erro
 		return nil, fmt.Errorf("%w: the certificate holds a %T key; the directory signs with ECDSA", ErrKey, v.Cert.PublicKey)
 	}
 	h := sha512.New()
-	sp := &spool{max: v.maxSize()}
+	sp := &spool{max: v.maxSize(), hint: v.sizeHint}
 	defer sp.close()
 	if _, err := io.Copy(io.MultiWriter(h, sp), src); err != nil {
 		return nil, err
