@@ -259,15 +259,16 @@ func ReadVerification(keyPath, certPath, sigPath string, allowUnsigned bool) (Ve
 	return v, nil
 }
 
-// keyName is a short, stable name for a public key: the SHA-256 of its
-// SubjectPublicKeyInfo, so a person can compare it with the published one.
+// keyName names a public key by the SHA-256 of its SubjectPublicKeyInfo,
+// in full, so a person can compare it with the one the publisher gives
+// (openssl pkey -pubin -outform DER | sha256sum).
 func keyName(k crypto.PublicKey) string {
 	der, err := x509.MarshalPKIXPublicKey(k)
 	if err != nil {
 		return fmt.Sprintf("%T", k)
 	}
 	h := sha256.Sum256(der)
-	return "SHA256:" + hex.EncodeToString(h[:8])
+	return "SHA256:" + hex.EncodeToString(h[:])
 }
 
 func curveName(k *ecdsa.PublicKey) string { return k.Curve.Params().Name }
