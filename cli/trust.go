@@ -1,17 +1,20 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"munjigi/door"
 	"munjigi/store"
+	"munjigi/trustsrc"
 	"munjigi/upstream"
 )
 
@@ -84,8 +87,78 @@ kiosk when there is one).`,
 		}
 		return door.Report(cfg, door.Query{Kind: "trust"}, io.Out)
 	}
-	cmd.AddCommand(sync, imp, show)
+	cmd.AddCommand(sync, imp, show, newConvertCmd(io))
 	return cmd
+}
+
+func newConvertCmd(io IO) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "convert --from FORMAT [--key PEM | --cert CRT --sig SIG | --allow-unsigned] FILE",
+		Short: "turn a published key list into munjigi's trust list (standard output)",
+		Long: `Reads a published list of real keys, checks its signature, and writes munjigi's
+trust-list JSON to standard output (for trust.files or --trust; see
+docs/keys.md). A report of what was kept, mended and skipped goes to standard
+error. A source whose signature does not verify writes nothing and exits 2.
+
+Formats:
+  de-dscg       the German national backend's DSC list (every EU country's
+                document signers), checked with --key (the backend's PEM key)
+  vci-snapshot  the VCI directory of SMART Health Card issuers, checked with
+                --cert (its certificate) and --sig (the detached signature)
+  dccg          the EU gateway's trust-list download: it carries no signature
+                of its own, so --allow-unsigned must say you know that`,
+		Example: `  munjigi trust convert --from de-dscg --key dsc-list-signing-key.pem dsc-list.json > eu.json
+  munjigi trust convert --from vci-snapshot --cert vci_snapshot.crt --sig vci_snapshot.sig vci_snapshot.json > shc.json`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("name the FILE to convert")
+			}
+			return nil
+		},
+	}
+	var from, key, cert, sig string
+	var unsigned bool
+	cmd.Flags().StringVar(&from, "from", "", "the source's `FORMAT`: de-dscg, vci-snapshot or dccg")
+	cmd.Flags().StringVar(&key, "key", "", "the public key `PEM` that signs a de-dscg list")
+	cmd.Flags().StringVar(&cert, "cert", "", "the certificate `CRT` that signs a vci-snapshot")
+	cmd.Flags().StringVar(&sig, "sig", "", "the detached signature `FILE` of a vci-snapshot")
+	cmd.Flags().BoolVar(&unsigned, "allow-unsigned", false, "accept a source with no signature of its own (dccg)")
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if from == "" {
+			return usageError("--from is required: %s", strings.Join(formatNames(), ", "))
+		}
+		format, err := trustsrc.ParseFormat(from)
+		if err != nil {
+			return usageError("--from: %v", err)
+		}
+		v, err := trustsrc.ReadVerification(key, cert, sig, unsigned)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out := bufio.NewWriter(io.Out)
+		rep, err := trustsrc.Convert(out, format, f, v)
+		if err == nil || errors.Is(err, trustsrc.ErrEmpty) {
+			rep.WriteText(io.Err)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", args[0], err)
+		}
+		return out.Flush()
+	}
+	return cmd
+}
+
+func formatNames() []string {
+	var names []string
+	for _, f := range trustsrc.Formats() {
+		names = append(names, string(f))
+	}
+	return names
 }
 
 // changeTrust opens the database for writing (no door may be running: it
