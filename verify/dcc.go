@@ -222,9 +222,14 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 		c.Zlib = Passed
 		coseBytes = out
 	case looksLikeCOSE(raw):
-		// Not compressed. Some issuers send it so; compression is not signed,
-		// so the pass is read as it is and zlib says what happened.
+		// Not compressed. The HCERT specification requires zlib, and the reference
+		// verifiers refuse a pass without it (dgc-testdata common Z2).
+		// Compression is not signed, so this is no forgery; but no
+		// conforming issuer made it, and a door that accepts what the
+		// other verifiers refuse is the weak one.
 		c.Zlib = Failed
+		res.fail(Fail, ReasonCompression, "the pass's data is not compressed, as every EU DCC must be")
+		return
 	default:
 		c.Zlib = Failed
 		res.fail(Fail, ReasonCompression, "the pass's data is neither compressed nor a signed message")
