@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -265,7 +266,17 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 	dcc := readDCC(payload)
 	res.Facts = dcc
 	res.Type = dcc.Type
+	// A DCC is known by its certificate identifier, which its issuer
+	// signed; the signature and the unsigned wrapping (tags, unprotected
+	// header, compression) can be changed by anyone and never name it. The
+	// schema sets no minimum length for ci: an empty one is known by what
+	// the issuer signed, the Sig_structure, so that it cannot escape the
+	// re-use check by having no id.
 	res.PassID = dcc.UVCI()
+	if res.PassID == "" {
+		d := sigStructureDigest(msg)
+		res.PassID = "dcc:signed:" + hex.EncodeToString(d[:])
+	}
 	res.Holder = Holder{
 		Name:      maskName(dcc.Surname, dcc.Forename, dcc.SurnameStd, dcc.ForenameStd),
 		BirthYear: birthYear(dcc.DateOfBirth),

@@ -376,7 +376,12 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 			BirthYear: birthYear(facts.DateOfBirth),
 		}
 	}
-	res.PassID = "shc:jws:" + hex.EncodeToString(sha256Sum([]byte(jws)))
+	// A card without a rid is known by what its issuer signed: the header
+	// and payload as they stand in the JWS. Never by the signature: its
+	// text can be re-spelt (the unused bits of its last base64url
+	// character) and ECDSA's s swapped for n−s, and it still verifies.
+	signed := jws[:strings.LastIndexByte(jws, '.')]
+	res.PassID = "shc:signed:" + hex.EncodeToString(sha256Sum([]byte(signed)))
 	if p.VC.Rid != "" {
 		res.PassID = "shc:rid:" + p.Iss + "#" + p.VC.Rid
 	}
