@@ -566,3 +566,156 @@ func TestSHCPassIDIgnoresSignatureSpelling(t *testing.T) {
 		t.Errorf("two different cards share the pass id %q", a.PassID)
 	}
 }
+
+// imm is an Immunization as a card carries it: its codings (system, code
+// pairs) and date.
+type imm struct {
+	codings [][2]string
+	date    string
+	status  string // "completed" when empty
+}
+
+const (
+	cvx    = "http://hl7.org/fhir/sid/cvx"
+	snomed = "http://snomed.info/sct"
+	icd11  = "http://id.who.int/icd11/mms"
+)
+
+// cardWith is a card holding exactly these immunizations, signed.
+func cardWith(t testing.TB, shots []imm) string {
+	t.Helper()
+	entries := []any{map[string]any{"fullUrl": "resource:0", "resource": map[string]any{
+		"resourceType": "Patient", "name": []any{map[string]any{"family": "Anyperson", "given": []any{"John"}}}, "birthDate": "1951-01-20"}}}
+	for i, s := range shots {
+		var codings []any
+		for _, c := range s.codings {
+			codings = append(codings, map[string]any{"system": c[0], "code": c[1]})
+		}
+		status := s.status
+		if status == "" {
+			status = "completed"
+		}
+		entries = append(entries, map[string]any{"fullUrl": fmt.Sprintf("resource:%d", i+1), "resource": map[string]any{
+			"resourceType": "Immunization", "status": status, "vaccineCode": map[string]any{"coding": codings},
+			"patient": map[string]any{"reference": "resource:0"}, "occurrenceDateTime": s.date}})
+	}
+	payload, err := json.Marshal(map[string]any{"iss": shcIss, "nbf": json.Number(itoa(card().IssuedAt.Unix())), "vc": map[string]any{
+		"type": []any{"https://smarthealth.cards#health-card"},
+		"credentialSubject": map[string]any{"fhirVersion": "4.0.1", "fhirBundle": map[string]any{
+			"resourceType": "Bundle", "type": "collection", "entry": entries}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sign(t, demo.HealthCard{Payload: payload})
+}
+
+// shcVaccineCases: only COVID-19 vaccines are doses, in whichever code
+// system the issuer wrote them (CVX, SNOMED CT, ICD-11); the product and
+// date are the latest COVID-19 dose's, the series that of the first.
+var shcVaccineCases = []struct {
+	name  string
+	shots []imm
+	dn    int64
+	sd    int64
+	mp    string // "" when there is no COVID-19 dose
+	dt    string
+}{
+	{"two Pfizer doses", []imm{{[][2]string{{cvx, "208"}}, "2021-03-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-22", ""}}, 2, 2, "EU/1/20/1528", "2021-03-22"},
+	{"flu then one Pfizer dose", []imm{{[][2]string{{cvx, "140"}}, "2020-10-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-01", ""}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"MMR, MMR, flu, one Pfizer dose", []imm{{[][2]string{{cvx, "03"}}, "1985-01-01", ""}, {[][2]string{{cvx, "03"}}, "1989-01-01", ""},
+		{[][2]string{{cvx, "140"}}, "2020-10-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-01", ""}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"two Moderna doses, then flu", []imm{{[][2]string{{cvx, "207"}}, "2021-03-01", ""}, {[][2]string{{cvx, "207"}}, "2021-03-29", ""}, {[][2]string{{cvx, "140"}}, "2021-10-01", ""}}, 2, 2, "EU/1/20/1507", "2021-03-29"},
+	{"flu then Janssen: the series is Janssen's", []imm{{[][2]string{{cvx, "140"}}, "2020-10-01", ""}, {[][2]string{{cvx, "212"}}, "2021-05-01", ""}}, 1, 1, "EU/1/20/1525", "2021-05-01"},
+	{"flu only", []imm{{[][2]string{{cvx, "140"}}, "2020-10-01", ""}}, 0, 2, "", "2020-10-01"},
+	{"a COVID-19 dose not completed", []imm{{[][2]string{{cvx, "208"}}, "2021-03-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-22", "not-done"}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"SNOMED CT (Canada): Comirnaty twice", []imm{{[][2]string{{snomed, "28581000087106"}}, "2021-03-01", ""}, {[][2]string{{snomed, "28581000087106"}}, "2021-03-22", ""}}, 2, 2, "EU/1/20/1528", "2021-03-22"},
+	{"SNOMED CT: a flu vaccine is not a dose", []imm{{[][2]string{{snomed, "86198006"}}, "2020-10-01", ""}, {[][2]string{{snomed, "28581000087106"}}, "2021-03-22", ""}}, 1, 2, "EU/1/20/1528", "2021-03-22"},
+	{"ICD-11: Comirnaty, then Spikevax", []imm{{[][2]string{{icd11, "XM8NQ0"}}, "2021-03-01", ""}, {[][2]string{{"http://id.who.int/icd/release/11/mms", "XM3DT5"}}, "2021-09-01", ""}}, 2, 2, "EU/1/20/1507", "2021-09-01"},
+	{"ICD-11: a COVID-19 vaccine of no named product", []imm{{[][2]string{{icd11, "XM0GQ8"}}, "2021-03-01", ""}}, 1, 2, "ICD11:XM0GQ8", "2021-03-01"},
+	{"CVX unspecified COVID-19 vaccine", []imm{{[][2]string{{cvx, "213"}}, "2021-03-01", ""}}, 1, 2, "CVX:213", "2021-03-01"},
+	{"a local code first, CVX second", []imm{{[][2]string{{"https://example.org/vaccines", "PFZ"}, {cvx, "208"}}, "2021-03-01", ""}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"a COVID-19 code in an unknown system is not read", []imm{{[][2]string{{"https://example.org/vaccines", "208"}}, "2021-03-01", ""}}, 0, 2, "", "2021-03-01"},
+}
+
+func TestSHCVaccineFacts(t *testing.T) {
+	v := verify.New(shcTrust(t, ""), at(shcNow))
+	for _, tc := range shcVaccineCases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := v.VerifyJWS(cardWith(t, tc.shots))
+			if res.Verdict != verify.Pass || res.Type != verify.Vaccination {
+				t.Fatalf("%s %s (%s), type %q", res.Verdict, res.Reason, res.Detail, res.Type)
+			}
+			e := res.Facts.Entry
+			mp, _ := e["mp"].(string)
+			tg, _ := e["tg"].(string)
+			if e["dn"] != tc.dn || e["sd"] != tc.sd || mp != tc.mp || e["dt"] != tc.dt {
+				t.Errorf("facts %v, want dn %d sd %d mp %q dt %s", e, tc.dn, tc.sd, tc.mp, tc.dt)
+			}
+			if wantTG := tc.dn > 0; (tg == "840539006") != wantTG {
+				t.Errorf("target disease %q with %d COVID-19 doses", tg, tc.dn)
+			}
+		})
+	}
+}
+
+// FuzzSHCVaccineFacts: whatever immunizations a card lists, dn counts at
+// most the completed ones, and a card with doses is about COVID-19.
+func FuzzSHCVaccineFacts(f *testing.F) {
+	for _, tc := range shcVaccineCases {
+		for _, s := range tc.shots {
+			f.Add(s.codings[0][0], s.codings[0][1], s.date, s.status)
+		}
+	}
+	v := verify.New(shcTrust(f, ""), at(shcNow))
+	f.Fuzz(func(t *testing.T, system, code, date, status string) {
+		shots := []imm{{[][2]string{{system, code}}, date, status}, {[][2]string{{cvx, "208"}}, "2021-03-01", ""}}
+		res := v.VerifyJWS(cardWith(t, shots))
+		if res.Verdict != verify.Pass || res.Facts == nil || res.Facts.Entry == nil {
+			return // a card this breaks is judged elsewhere
+		}
+		dn, _ := res.Facts.Entry["dn"].(int64)
+		completed := int64(1)
+		if status == "" || status == "completed" {
+			completed = 2
+		}
+		if dn < 1 || dn > completed {
+			t.Fatalf("dn %d from %d completed shots: %v", dn, completed, res.Facts.Entry)
+		}
+		if res.Facts.Entry["tg"] != "840539006" {
+			t.Fatalf("a card with a COVID-19 dose is not about COVID-19: %v", res.Facts.Entry)
+		}
+	})
+}
+
+// TestSHCTestFacts: the latest COVID-19 test is the card's test, whatever
+// other lab results it holds; a card without one is not about COVID-19.
+func TestSHCTestFacts(t *testing.T) {
+	v := verify.New(shcTrust(t, ""), at(shcNow))
+	pcr := demo.LabResult{LOINC: "94500-6", Result: "260415000", Time: "2022-01-14T08:00:00Z"}
+	cholesterol := demo.LabResult{LOINC: "2093-3", Result: "260385009", Time: "2022-01-15T08:00:00Z"}
+	for _, tc := range []struct {
+		name  string
+		tests []demo.LabResult
+		tt    string
+		sc    string
+		covid bool
+	}{
+		{"a PCR", []demo.LabResult{pcr}, "LP6464-4", pcr.Time, true},
+		{"a PCR, then a cholesterol test", []demo.LabResult{pcr, cholesterol}, "LP6464-4", pcr.Time, true},
+		{"a cholesterol test only", []demo.LabResult{cholesterol}, "", cholesterol.Time, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := card()
+			c.Shots, c.Tests = nil, tc.tests
+			res := v.VerifyJWS(sign(t, c))
+			if res.Verdict != verify.Pass || res.Type != verify.Test {
+				t.Fatalf("%s %s (%s), type %q", res.Verdict, res.Reason, res.Detail, res.Type)
+			}
+			e := res.Facts.Entry
+			tt, _ := e["tt"].(string)
+			if tt != tc.tt || e["sc"] != tc.sc || (e["tg"] == "840539006") != tc.covid {
+				t.Errorf("facts %v, want tt %q sc %s covid %v", e, tc.tt, tc.sc, tc.covid)
+			}
+		})
+	}
+}
