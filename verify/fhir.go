@@ -92,8 +92,10 @@ func readSHC(p *shcPayload) (*Facts, error) {
 	if p.VC.CredentialSubject.FHIRVersion == "" {
 		problems = append(problems, "no fhirVersion")
 	}
-	if len(p.VC.Rid) > maxRIDLength {
-		problems = append(problems, "rid longer than 24 characters")
+	if p.VC.Rid != "" && !isRID(p.VC.Rid) {
+		// No revocation list can name such a rid: the card could never be
+		// revoked.
+		problems = append(problems, "rid is not 1 to 24 characters of the base64url alphabet")
 	}
 	var bundle struct {
 		ResourceType string `json:"resourceType"`

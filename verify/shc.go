@@ -401,11 +401,12 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 	nbf, nbfErr := numericTime(p.Nbf)
 	if c.Signature == Passed {
 		switch {
-		case key.crlIssue != "":
-			fails = append(fails, step{Manual, ReasonRevocationUnknown, "the issuer's revocation list cannot be read (" + Sanitize(key.crlIssue, 80) + "): check the card by hand"})
-		case key.crl != nil && p.VC.Rid != "" && nbfErr == nil && key.crl.revokes(p.VC.Rid, nbf):
+		case key.crl != nil && p.VC.Rid != "" && key.crl.revokes(p.VC.Rid, nbf, nbfErr == nil):
+			// Even a list that is out of date: what it revokes stays revoked.
 			c.Revocation = Failed
 			fails = append(fails, step{Fail, ReasonRevoked, "the card has been revoked by its issuer"})
+		case key.crlIssue != "":
+			fails = append(fails, step{Manual, ReasonRevocationUnknown, "whether the card is revoked is unknown (" + key.crlIssue + "): check the card by hand"})
 		default:
 			c.Revocation = Passed
 		}

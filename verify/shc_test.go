@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,6 +149,9 @@ func TestSHCCards(t *testing.T) {
 			c.ExpiresAt = time.UnixMilli(shcNow.Add(time.Hour).UnixMilli() * 1000)
 			return c
 		}()), verify.Fail, verify.ReasonStructure},
+		{"rid outside the base64url alphabet", sign(t, func() demo.HealthCard { c := card(); c.Rid = "abc+123"; return c }()), verify.Fail, verify.ReasonContent},
+		{"rid of 25 characters", sign(t, func() demo.HealthCard { c := card(); c.Rid = strings.Repeat("a", 25); return c }()), verify.Fail, verify.ReasonContent},
+		{"rid of 24 characters", sign(t, func() demo.HealthCard { c := card(); c.Rid = strings.Repeat("a", 24); return c }()), verify.Pass, verify.ReasonOK},
 		{"not a health card", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, "#health-card", "#something-else", 1))}), verify.Fail, verify.ReasonContent},
 		{"two patients", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"entry":[]`,
 			`"entry":[{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Immunization","status":"completed","occurrenceDateTime":"2021-01-01"}}]`, 1))}), verify.Fail, verify.ReasonContent},
@@ -718,4 +722,134 @@ func TestSHCTestFacts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jwksWith is the test issuer's JWKS with crlVersion set to the JSON text
+// v on its key ("" leaves it out).
+func jwksWith(t testing.TB, v string) []byte {
+	t.Helper()
+	var set struct {
+		Keys []map[string]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(testSHCIssuer(t).JWKS(), &set); err != nil {
+		t.Fatal(err)
+	}
+	if v != "" {
+		set.Keys[0]["crlVersion"] = json.RawMessage(v)
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// shcRevocationCases are CRLs read strictly, as the specification writes
+// them (SMART Health Cards framework, "Revocation"): rids from the
+// base64url alphabet, at most 24 characters, with an optional ".timestamp"
+// in seconds; a counter ctr from 1 that the key's crlVersion in the JWKS
+// names. A list that breaks this, or that the key says is out of date or
+// missing, leaves the card's revocation unknown: a manual check, never
+// "not revoked". The same rid listed twice means the strictest of its
+// entries.
+func shcRevocationCases(kid string, issued int64) []struct {
+	name       string
+	crlVersion string // the key's crlVersion, as JSON text; "" for none
+	crl        string // the CRL as JSON text; "" for none given
+	want       verify.Verdict
+	reason     verify.Reason
+} {
+	crl := func(ctr string, rids ...string) string {
+		b, _ := json.Marshal(append([]string{}, rids...))
+		return `{"kid":"` + kid + `","method":"rid","ctr":` + ctr + `,"rids":` + string(b) + `}`
+	}
+	before, after := "abc123."+itoa(issued-1), "abc123."+itoa(issued+1)
+	return []struct {
+		name       string
+		crlVersion string
+		crl        string
+		want       verify.Verdict
+		reason     verify.Reason
+	}{
+		{"no crlVersion, no list: the issuer does not revoke", "", "", verify.Pass, verify.ReasonOK},
+		{"crlVersion 1, list ctr 1", "1", crl("1", "zzz"), verify.Pass, verify.ReasonOK},
+		{"crlVersion 1, list ctr 2 (the list is newer)", "1", crl("2", "zzz"), verify.Pass, verify.ReasonOK},
+		{"crlVersion 1, list ctr 2, revoked", "1", crl("2", "abc123"), verify.Fail, verify.ReasonRevoked},
+		{"crlVersion 2, list ctr 1: out of date", "2", crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion 2, list ctr 1 that revokes it already", "2", crl("1", "abc123"), verify.Fail, verify.ReasonRevoked},
+		{"crlVersion 1 and no list", "1", "", verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion as a string", `"1"`, crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion 0", "0", crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion 1.5", "1.5", crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"ctr as a string", "", crl(`"1"`, "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"ctr 0", "", crl("0", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"ctr 1e0", "", crl("1e0", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"no ctr", "", `{"kid":"` + kid + `","method":"rid","rids":["zzz"]}`, verify.Manual, verify.ReasonRevocationUnknown},
+		{"no rids", "", `{"kid":"` + kid + `","method":"rid","ctr":1}`, verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty rids list", "", crl("1"), verify.Pass, verify.ReasonOK},
+		{"rids twice in the list", "", `{"kid":"` + kid + `","method":"rid","ctr":1,"rids":["abc123"],"rids":[]}`, verify.Manual, verify.ReasonRevocationUnknown},
+		{"bare rid, then the same rid with an earlier timestamp", "", crl("1", "abc123", before), verify.Fail, verify.ReasonRevoked},
+		{"rid with an earlier timestamp, then bare", "", crl("1", before, "abc123"), verify.Fail, verify.ReasonRevoked},
+		{"two timestamps: the later one counts", "", crl("1", after, before), verify.Fail, verify.ReasonRevoked},
+		{"two timestamps, the other order", "", crl("1", before, after), verify.Fail, verify.ReasonRevoked},
+		{"two earlier timestamps", "", crl("1", before, "abc123."+itoa(issued-100)), verify.Pass, verify.ReasonOK},
+		{"a rid outside the base64url alphabet", "", crl("1", "zzz", "ab+c/="), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a rid with a space", "", crl("1", "ab c"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty rid", "", crl("1", ""), verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty rid with a timestamp", "", crl("1", "."+itoa(issued)), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a timestamp with a sign", "", crl("1", "zzz.+1642000000"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a timestamp with a fraction", "", crl("1", "zzz.1642000000.5"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty timestamp", "", crl("1", "zzz."), verify.Manual, verify.ReasonRevocationUnknown},
+	}
+}
+
+func TestSHCRevocationStrict(t *testing.T) {
+	iss := testSHCIssuer(t)
+	jws := sign(t, card()) // rid abc123
+	for _, tc := range shcRevocationCases(iss.KID(), card().IssuedAt.Unix()) {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := verify.NewTrust()
+			crls := map[string][]byte{}
+			if tc.crl != "" {
+				crls[iss.KID()] = []byte(tc.crl)
+			}
+			if err := tr.AddSHCIssuer(iss.Iss, jwksWith(t, tc.crlVersion), crls); err != nil {
+				t.Fatal(err)
+			}
+			res := verify.New(tr, at(shcNow)).VerifyJWS(jws)
+			if res.Verdict != tc.want || res.Reason != tc.reason {
+				t.Errorf("%s %s (%s), want %s %s", res.Verdict, res.Reason, res.Detail, tc.want, tc.reason)
+			}
+			if tc.reason == verify.ReasonRevocationUnknown && len(tr.Warnings()) == 0 {
+				t.Error("the trust list's problem is not reported")
+			}
+		})
+	}
+}
+
+// FuzzSHCRevocationList: whatever a list says, a card is passed only when
+// the list was read and does not revoke it.
+func FuzzSHCRevocationList(f *testing.F) {
+	iss := testSHCIssuer(f)
+	for _, tc := range shcRevocationCases(iss.KID(), card().IssuedAt.Unix()) {
+		f.Add(tc.crlVersion, tc.crl)
+	}
+	jws := sign(f, card())
+	f.Fuzz(func(t *testing.T, crlVersion, crl string) {
+		if crlVersion != "" && !json.Valid([]byte(crlVersion)) {
+			return
+		}
+		tr := verify.NewTrust()
+		if err := tr.AddSHCIssuer(iss.Iss, jwksWith(t, crlVersion), map[string][]byte{iss.KID(): []byte(crl)}); err != nil {
+			return
+		}
+		res := verify.New(tr, at(shcNow)).VerifyJWS(jws)
+		var list struct{ Rids []string }
+		if res.Verdict == verify.Pass && json.Unmarshal([]byte(crl), &list) == nil && slices.Contains(list.Rids, "abc123") {
+			t.Fatalf("a list naming the card's rid bare passed it: %s", crl)
+		}
+		if res.Verdict != verify.Pass && res.Reason != verify.ReasonRevoked && res.Reason != verify.ReasonRevocationUnknown {
+			t.Fatalf("%s %s (%s)", res.Verdict, res.Reason, res.Detail)
+		}
+	})
 }
