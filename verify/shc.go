@@ -44,14 +44,20 @@ var b64url = base64.RawURLEncoding
 // ErrSHC is wrapped by errors in the structure of a health card's QR.
 var ErrSHC = errors.New("verify: invalid SMART Health Card QR")
 
-// shcQR is one "shc:/" QR: a whole card, or part index of total.
+// shcQR is one "shc:/" QR: a whole card, or part index of total. A whole
+// card may wear the header "1/1" (index and total 1), which the
+// specification reserves for split cards; it is read as the card it is.
 type shcQR struct {
-	index, total int // 0, 0 for a single QR
+	index, total int // 0, 0 for a single QR without a header
 	jws          string
 }
 
+// whole reports whether q holds a whole card.
+func (q shcQR) whole() bool { return q.total <= 1 }
+
 // parseSHCQR reads "shc:/[i/n/]digits". Each pair of digits is a character
-// of the JWS plus 45; an odd count, or a pair above 77, is an error.
+// of the JWS plus 45; an odd count, or a pair above 77, is an error. Errors
+// name the rule broken and where, never the text: it is the visitor's.
 func parseSHCQR(text string) (shcQR, error) {
 	var q shcQR
 	rest, ok := strings.CutPrefix(text, PrefixSHC)
@@ -62,13 +68,18 @@ func parseSHCQR(text string) (shcQR, error) {
 		// Chunked: i/n/digits.
 		parts := strings.SplitN(rest, "/", 3)
 		if len(parts) != 3 {
-			return q, fmt.Errorf("%w: a chunk header is shc:/i/n/", ErrSHC)
+			return q, fmt.Errorf("%w: a chunk header is shc:/i/n/, and this one lacks its last slash", ErrSHC)
 		}
 		var ok1, ok2 bool
 		q.index, ok1 = headerNumber(parts[0])
 		q.total, ok2 = headerNumber(parts[1])
-		if !ok1 || !ok2 || q.total < 2 || q.total > maxChunks || q.index < 1 || q.index > q.total {
-			return q, fmt.Errorf("%w: chunk header %.20q is not i/n with 1 ≤ i ≤ n ≤ %d", ErrSHC, parts[0]+"/"+parts[1], maxChunks)
+		switch {
+		case !ok1 || !ok2:
+			return q, fmt.Errorf("%w: a chunk header is shc:/i/n/ with i and n in digits, no leading zero", ErrSHC)
+		case q.total > maxChunks:
+			return q, fmt.Errorf("%w: a card is split into at most %d QRs, not %d", ErrSHC, maxChunks, q.total)
+		case q.index < 1 || q.index > q.total:
+			return q, fmt.Errorf("%w: the chunk header names part %d of %d, which does not exist", ErrSHC, q.index, q.total)
 		}
 		rest = parts[2]
 	}
@@ -79,11 +90,11 @@ func parseSHCQR(text string) (shcQR, error) {
 	for i := range b {
 		d1, d2 := rest[2*i], rest[2*i+1]
 		if !isDigit(d1) || !isDigit(d2) {
-			return q, fmt.Errorf("%w: %q at %d is not a digit pair", ErrSHC, rest[2*i:2*i+2], 2*i)
+			return q, fmt.Errorf("%w: the characters at %d are not a digit pair", ErrSHC, 2*i)
 		}
 		v := (d1-'0')*10 + (d2 - '0')
 		if v > 77 {
-			return q, fmt.Errorf("%w: pair %d at %d is above 77", ErrSHC, v, 2*i)
+			return q, fmt.Errorf("%w: the digit pair at %d is above 77", ErrSHC, 2*i)
 		}
 		b[i] = v + 45
 	}
@@ -94,7 +105,7 @@ func parseSHCQR(text string) (shcQR, error) {
 // headerNumber reads a chunk header number: digits, no sign, no leading
 // zero, so each header has one spelling.
 func headerNumber(s string) (int, bool) {
-	if s == "" || len(s) > 3 || s[0] == '0' || strings.Trim(s, "0123456789") != "" {
+	if s == "" || len(s) > 3 || s[0] == '0' && s != "0" || strings.Trim(s, "0123456789") != "" {
 		return 0, false
 	}
 	n, err := strconv.Atoi(s)
@@ -116,7 +127,7 @@ func AssembleSHC(texts []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if q.total == 0 {
+		if q.whole() {
 			if len(texts) == 1 {
 				return q.jws, nil
 			}
@@ -188,16 +199,27 @@ func (c *chunks) add(q shcQR, now time.Time) (jws string, have int, err error) {
 // verifySHCQR decides the text of one "shc:/" QR.
 func (v *Verifier) verifySHCQR(text string) (res Result) {
 	res.Format = FormatSHC
+	res.Checks.Prefix = checkOf(strings.HasPrefix(text, PrefixSHC))
 	q, err := parseSHCQR(text)
 	if err != nil {
-		res.Checks.Prefix = checkOf(strings.HasPrefix(text, PrefixSHC) && !strings.Contains(err.Error(), "chunk header"))
 		res.Checks.Base45 = Failed
 		res.fail(Fail, ReasonEncoding, "the QR code is damaged or not a health card ("+plain(err)+")")
 		return res
 	}
-	res.Checks.Prefix, res.Checks.Base45 = Passed, Passed
+	res.Checks.Base45 = Passed
 	jws := q.jws
-	if q.total > 0 {
+	if q.total == 1 {
+		// A whole card wearing the header the specification reserves for
+		// split cards ("only if more than one chunk is required"). The
+		// header is not signed and says nothing else: the card is decided
+		// as it is, and the detail says what is odd about its QR.
+		v.verifyJWS(&res, jws)
+		if res.Verdict == Pass {
+			res.Detail += " (its QR code carries the chunk header 1/1, which only split cards need)"
+		}
+		return res
+	}
+	if q.total > 1 {
 		var have int
 		jws, have, err = v.chunks.add(q, v.now())
 		switch {

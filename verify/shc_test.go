@@ -321,7 +321,9 @@ func TestSHCQRText(t *testing.T) {
 		{"upper case", "SHC:/" + demo.NumericQR(jws)[5:], false},
 		{"chunk 0 of 2", "shc:/0/2/" + demo.NumericQR(jws)[5:], false},
 		{"chunk 3 of 2", "shc:/3/2/" + demo.NumericQR(jws)[5:], false},
-		{"chunk of 1", "shc:/1/1/" + demo.NumericQR(jws)[5:], false},
+		// A whole card wearing the header of a split one: intact and
+		// signed, decided as a card (TestSHCChunkHeader).
+		{"chunk of 1", "shc:/1/1/" + demo.NumericQR(jws)[5:], true},
 		{"empty", "shc:/", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -852,4 +854,55 @@ func FuzzSHCRevocationList(f *testing.F) {
 			t.Fatalf("%s %s (%s)", res.Verdict, res.Reason, res.Detail)
 		}
 	})
+}
+
+// TestSHCChunkHeader: a chunk header is judged truthfully. "1/1" is a
+// whole card wearing the header the specification reserves for split
+// ones; the card is intact and signed, so it is decided as a card, and the
+// detail says what is odd about it. A header that is really wrong fails
+// with the prefix check passed (the prefix is there) and a detail that
+// names the rule it breaks.
+func TestSHCChunkHeader(t *testing.T) {
+	jws := sign(t, card())
+	digits := demo.NumericQR(jws)[5:]
+	for _, tc := range []struct {
+		name   string
+		text   string
+		want   verify.Verdict
+		reason verify.Reason
+		detail string // a part the detail must hold
+	}{
+		{"1/1", "shc:/1/1/" + digits, verify.Pass, verify.ReasonOK, "1/1"},
+		{"1/1 of a card signed by a stranger", "shc:/1/1/" + demo.NumericQR(withPart(jws, 2, b64u.EncodeToString(make([]byte, 64))))[5:], verify.Fail, verify.ReasonSignature, ""},
+		{"0/2", "shc:/0/2/" + digits, verify.Fail, verify.ReasonEncoding, "part 0"},
+		{"3/2", "shc:/3/2/" + digits, verify.Fail, verify.ReasonEncoding, "part 3 of 2"},
+		{"2/1", "shc:/2/1/" + digits, verify.Fail, verify.ReasonEncoding, "part 2 of 1"},
+		{"1/11", "shc:/1/11/" + digits, verify.Fail, verify.ReasonEncoding, "at most 10"},
+		{"01/2", "shc:/01/2/" + digits, verify.Fail, verify.ReasonEncoding, "chunk header"},
+		{"no digits after the header", "shc:/1/2/", verify.Fail, verify.ReasonEncoding, "digits"},
+		{"i/n without a third slash", "shc:/1/2" + digits, verify.Fail, verify.ReasonEncoding, "chunk header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := verify.New(shcTrust(t, ""), at(shcNow)).Verify([]byte(tc.text))
+			if res.Verdict != tc.want || res.Reason != tc.reason {
+				t.Fatalf("%s %s (%s), want %s %s", res.Verdict, res.Reason, res.Detail, tc.want, tc.reason)
+			}
+			if res.Checks.Prefix != verify.Passed {
+				t.Errorf("checks.prefix %s: the text starts with shc:/", res.Checks.Prefix)
+			}
+			if !strings.Contains(res.Detail, tc.detail) {
+				t.Errorf("detail %q does not say %q", res.Detail, tc.detail)
+			}
+			if strings.Contains(res.Detail, "1 ≤ i ≤ n") && tc.name == "1/1" {
+				t.Errorf("detail %q is false for 1/1", res.Detail)
+			}
+		})
+	}
+	// Given whole, as files or batches do, 1/1 is the card.
+	if got, err := verify.AssembleSHC([]string{"shc:/1/1/" + digits}); err != nil || got != jws {
+		t.Errorf("AssembleSHC(1/1): %v", err)
+	}
+	if _, err := verify.AssembleSHC([]string{"shc:/1/1/" + digits, "shc:/1/1/" + digits}); err == nil {
+		t.Error("AssembleSHC took two whole cards as one")
+	}
 }
