@@ -93,7 +93,7 @@ func (v *Verifier) Verify(payload []byte) (res Result) {
 func (v *Verifier) recoverAsManual(res *Result) {
 	if p := recover(); p != nil {
 		*res = Result{Format: res.Format}
-		res.fail(Manual, ReasonInternal, fmt.Sprintf("munjigi could not decide this pass (internal error: %v): check it by hand", p))
+		res.fail(Manual, ReasonInternal, "munjigi could not decide this pass (internal error: "+safePanic(p)+"): check it by hand")
 	}
 }
 
@@ -240,13 +240,13 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 	msg, err := parseSign1(coseBytes)
 	if err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the pass is not a signed health certificate ("+plain(err)+")")
+		res.fail(Fail, ReasonStructure, "the pass is not a signed health certificate ("+cborProblem(err)+")")
 		return
 	}
 	var cl claims
 	if err := decMode.Unmarshal(msg.payload, &cl); err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+plain(err)+")")
+		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+cborProblem(err)+")")
 		return
 	}
 	if cl.HCert.V1 == nil {

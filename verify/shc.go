@@ -255,14 +255,14 @@ func (v *Verifier) VerifyHealthCardFile(data []byte) []Result {
 	if err == nil && !bytes.HasSuffix(data, []byte("}")) {
 		// The reference validator refuses anything after the closing brace,
 		// even white space: the file must be the issuer's bytes.
-		err = errors.New("characters after the JSON object")
+		err = problem("characters after the JSON object")
 	}
 	if err != nil || len(f.VC) == 0 {
 		res := Result{Format: FormatSHC}
 		res.Checks.COSE = Failed
 		why := "no verifiableCredential"
 		if err != nil {
-			why = err.Error()
+			why = jsonProblem(err)
 		}
 		res.fail(Fail, ReasonStructure, "not a health-card file ("+Sanitize(why, 120)+")")
 		return []Result{res}
@@ -298,8 +298,8 @@ func isCompactJWS(s string) bool {
 // shcPayload is the JWS payload: a verifiable credential.
 type shcPayload struct {
 	Iss string       `json:"iss"`
-	Nbf *json.Number `json:"nbf"`
-	Exp *json.Number `json:"exp"`
+	Nbf json.RawMessage `json:"nbf"` // numbers, read by numericTime: a string
+	Exp json.RawMessage `json:"exp"` // that holds one is not one
 	VC  struct {
 		Type              []string `json:"type"`
 		Rid               string   `json:"rid"`
@@ -330,17 +330,19 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 		Kid string `json:"kid"`
 	}
 	hb, err := b64url.DecodeString(headerB64)
+	why := "not base64url"
 	if err == nil {
 		err = strictJSON(hb, &header)
+		why = jsonProblem(err)
 	}
 	if err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the card's header cannot be read ("+Sanitize(err.Error(), 80)+")")
+		res.fail(Fail, ReasonStructure, "the card's header cannot be read ("+Sanitize(why, 80)+")")
 		return
 	}
 	if header.Alg != string(jose.ES256) {
 		c.COSE = Failed
-		res.fail(Fail, ReasonAlgorithm, fmt.Sprintf("the card names algorithm %.20q; health cards are signed ES256", header.Alg))
+		res.fail(Fail, ReasonAlgorithm, "the card's header names another algorithm than ES256, or none; health cards are signed ES256")
 		return
 	}
 	if header.Zip != "DEF" {
@@ -374,7 +376,7 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 		c.COSE = Failed
 		why := "no issuer (iss)"
 		if err != nil {
-			why = err.Error()
+			why = jsonProblem(err)
 		}
 		res.fail(Fail, ReasonStructure, "the card's content cannot be read ("+Sanitize(why, 100)+")")
 		return
@@ -452,7 +454,7 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 // checkSHCTime: nbf ≤ now, and now ≤ exp when there is one. Both are
 // seconds since the epoch, fractions allowed; milliseconds are an error.
 func (v *Verifier) checkSHCTime(res *Result, p shcPayload, nbf float64, nbfErr error) (step, bool) {
-	if nbfErr != nil || p.Nbf == nil {
+	if nbfErr != nil {
 		return step{Fail, ReasonStructure, "the card has no valid issue time (nbf)"}, false
 	}
 	res.IssuedAt = floatTime(nbf)
@@ -460,7 +462,7 @@ func (v *Verifier) checkSHCTime(res *Result, p shcPayload, nbf float64, nbfErr e
 	if p.Exp != nil {
 		exp, err := numericTime(p.Exp)
 		if err != nil {
-			return step{Fail, ReasonStructure, "the card's expiry (exp) is not a time in seconds: " + err.Error()}, false
+			return step{Fail, ReasonStructure, "the card's expiry (exp) " + err.Error()}, false
 		}
 		res.ExpiresAt = floatTime(exp)
 		if now.After(res.ExpiresAt) {
@@ -473,18 +475,22 @@ func (v *Verifier) checkSHCTime(res *Result, p shcPayload, nbf float64, nbfErr e
 	return step{}, true
 }
 
-// numericTime reads seconds since the epoch; a value only milliseconds
-// could be is an error.
-func numericTime(n *json.Number) (float64, error) {
-	if n == nil {
-		return 0, errors.New("missing")
+// numericTime reads seconds since the epoch, a JSON number (not a string
+// that holds one); a value only milliseconds could be is an error. Its
+// errors say what is wrong, not the value.
+func numericTime(raw json.RawMessage) (float64, error) {
+	if len(raw) == 0 {
+		return 0, problem("is missing")
 	}
-	f, err := n.Float64()
+	if !isDigit(raw[0]) {
+		return 0, problem("is not a number of seconds")
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
 	switch {
-	case err != nil || math.IsNaN(f) || f < 0:
-		return 0, fmt.Errorf("%q is not a number of seconds", n.String())
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, problem("is not a number of seconds")
 	case f > msEpochBoundary:
-		return 0, fmt.Errorf("%q looks like milliseconds, not seconds", n.String())
+		return 0, problem("looks like milliseconds, not seconds")
 	}
 	return f, nil
 }
@@ -527,7 +533,7 @@ func strictJSON(data []byte, v any) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON value")
+		return problem("data after the JSON value")
 	}
 	return nil
 }
@@ -552,20 +558,21 @@ func checkJSON(data []byte) error {
 				}
 			}
 			if end >= len(data) {
-				return errors.New("unterminated string")
+				return problem("unterminated string")
 			}
 			if n := len(stack); expectKey && n > 0 && stack[n-1] != nil {
 				key := string(data[i+1 : end])
 				if escaped {
 					k, err := strconv.Unquote(string(data[i : end+1]))
 					if err != nil {
-						return errors.New("a key with a bad escape")
+						return problem("a key with a bad escape")
 					}
 					key = k
 				}
 				top := stack[n-1]
 				if slices.Contains(top.keys, key) {
-					return fmt.Errorf("key %.40q appears twice", key)
+					// The key is not quoted: it is the card's text.
+					return problemf("an object repeats a key, at byte %d", i)
 				}
 				top.keys = append(top.keys, key)
 				expectKey = false
@@ -573,7 +580,7 @@ func checkJSON(data []byte) error {
 			i = end
 		case '{', '[':
 			if len(stack) == maxJSONDepth {
-				return fmt.Errorf("nested deeper than %d", maxJSONDepth)
+				return problemf("nested deeper than %d", maxJSONDepth)
 			}
 			var o *object
 			if c == '{' {

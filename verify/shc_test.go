@@ -152,6 +152,10 @@ func TestSHCCards(t *testing.T) {
 		{"rid outside the base64url alphabet", sign(t, func() demo.HealthCard { c := card(); c.Rid = "abc+123"; return c }()), verify.Fail, verify.ReasonContent},
 		{"rid of 25 characters", sign(t, func() demo.HealthCard { c := card(); c.Rid = strings.Repeat("a", 25); return c }()), verify.Fail, verify.ReasonContent},
 		{"rid of 24 characters", sign(t, func() demo.HealthCard { c := card(); c.Rid = strings.Repeat("a", 24); return c }()), verify.Pass, verify.ReasonOK},
+		// nbf and exp are numbers (RFC 7519 NumericDate); a string that
+		// holds one is not.
+		{"nbf as a string", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"nbf":1642000000`, `"nbf":"1642000000"`, 1))}), verify.Fail, verify.ReasonStructure},
+		{"exp as a string", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"nbf":1642000000`, `"nbf":1642000000,"exp":"1742000000"`, 1))}), verify.Fail, verify.ReasonStructure},
 		{"not a health card", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, "#health-card", "#something-else", 1))}), verify.Fail, verify.ReasonContent},
 		{"two patients", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"entry":[]`,
 			`"entry":[{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Immunization","status":"completed","occurrenceDateTime":"2021-01-01"}}]`, 1))}), verify.Fail, verify.ReasonContent},
