@@ -297,7 +297,7 @@ func isCompactJWS(s string) bool {
 
 // shcPayload is the JWS payload: a verifiable credential.
 type shcPayload struct {
-	Iss string       `json:"iss"`
+	Iss string          `json:"iss"`
 	Nbf json.RawMessage `json:"nbf"` // numbers, read by numericTime: a string
 	Exp json.RawMessage `json:"exp"` // that holds one is not one
 	VC  struct {
