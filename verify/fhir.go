@@ -137,11 +137,25 @@ func readSHC(p *shcPayload) (*Facts, error) {
 		problems = append(problems, fmt.Sprintf("%d patients; a card is about one", patients))
 	}
 	p2 := map[string]any{"ver": f.Version, "nam": map[string]any{"fn": f.Surname, "gn": f.Forename}, "dob": f.DateOfBirth}
+	// The card is what it says about COVID-19: its vaccinations, else its
+	// COVID-19 tests (a flu shot must not hide a PCR), else whatever it
+	// holds, which the rules will find is not about COVID-19.
+	var vacc, test map[string]any
+	if len(shots) > 0 {
+		vacc = vaccinationEntry(shots)
+	}
+	if len(tests) > 0 {
+		test = testEntry(tests)
+	}
 	switch {
-	case len(shots) > 0:
-		f.Type, f.Entry = Vaccination, vaccinationEntry(shots)
-	case len(tests) > 0:
-		f.Type, f.Entry = Test, testEntry(tests)
+	case vacc != nil && vacc["tg"] != nil:
+		f.Type, f.Entry = Vaccination, vacc
+	case test != nil && test["tg"] != nil:
+		f.Type, f.Entry = Test, test
+	case vacc != nil:
+		f.Type, f.Entry = Vaccination, vacc
+	case test != nil:
+		f.Type, f.Entry = Test, test
 	default:
 		problems = append(problems, "no immunization or lab result")
 	}

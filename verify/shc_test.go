@@ -713,10 +713,14 @@ func TestSHCTestFacts(t *testing.T) {
 		{"a PCR", []demo.LabResult{pcr}, "LP6464-4", pcr.Time, true},
 		{"a PCR, then a cholesterol test", []demo.LabResult{pcr, cholesterol}, "LP6464-4", pcr.Time, true},
 		{"a cholesterol test only", []demo.LabResult{cholesterol}, "", cholesterol.Time, false},
+		{"a flu shot and a PCR: the PCR", []demo.LabResult{pcr}, "LP6464-4", pcr.Time, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := card()
 			c.Shots, c.Tests = nil, tc.tests
+			if strings.HasPrefix(tc.name, "a flu shot") {
+				c.Shots = []demo.Shot{{CVX: "140", Date: "2021-10-01"}}
+			}
 			res := v.VerifyJWS(sign(t, c))
 			if res.Verdict != verify.Pass || res.Type != verify.Test {
 				t.Fatalf("%s %s (%s), type %q", res.Verdict, res.Reason, res.Detail, res.Type)
