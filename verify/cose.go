@@ -103,7 +103,7 @@ func untag(b []byte) ([]byte, error) {
 	for ; n < len(tags) && len(b) > 0 && b[0]>>5 == 6; n++ {
 		tag, size, ok := cborArgument(b)
 		if !ok {
-			return nil, fmt.Errorf("%w: truncated tag", errCOSE)
+			return nil, fmt.Errorf("%w: %w", errCOSE, problem("truncated tag"))
 		}
 		tags[n], b = tag, b[size:]
 	}
@@ -113,7 +113,7 @@ func untag(b []byte) ([]byte, error) {
 		n == 2 && tags[0] == tagCWT && tags[1] == tagCOSESign1:
 		return b, nil
 	}
-	return nil, fmt.Errorf("%w: tags %v (want 18, 61(18) or none)", errCOSE, tags[:n])
+	return nil, fmt.Errorf("%w: %w", errCOSE, problemf("tags %v (want 18, 61(18) or none)", tags[:n]))
 }
 
 // cborArgument reads the argument of the CBOR head at b[0].
@@ -145,16 +145,16 @@ func parseSign1(data []byte) (*sign1, error) {
 	}
 	var a sign1Array
 	if err := decMode.Unmarshal(body, &a); err != nil {
-		return nil, fmt.Errorf("%w: %v", errCOSE, err)
+		return nil, fmt.Errorf("%w: %w", errCOSE, err)
 	}
 	if a.Payload == nil {
-		return nil, fmt.Errorf("%w: detached payload", errCOSE)
+		return nil, fmt.Errorf("%w: %w", errCOSE, problem("detached payload"))
 	}
 	m := &sign1{protected: a.Protected, payload: a.Payload, signature: a.Signature}
 	var prot header
 	if len(a.Protected) > 0 {
 		if err := decMode.Unmarshal(a.Protected, &prot); err != nil {
-			return nil, fmt.Errorf("%w: protected header: %v", errCOSE, err)
+			return nil, fmt.Errorf("%w: protected header: %w", errCOSE, err)
 		}
 	}
 	unprot := a.Unprotected
@@ -210,29 +210,30 @@ func (d *numericDate) UnmarshalCBOR(b []byte) error {
 			return err
 		}
 		if !(f >= 0 && f <= maxNumericDate) { // also refuses NaN
-			return errors.New("NumericDate out of range")
+			return problem("NumericDate out of range")
 		}
 		s, frac := math.Modf(f)
 		sec, nsec = int64(s), int64(frac*1e9)
 	case 6: // tag 1 (epoch) or 0 (text): decMode reads both as RFC 3339
 		var v any
 		if err := decMode.Unmarshal(b, &v); err != nil {
-			return err
+			// The decoder's message quotes a date that does not parse.
+			return problem("NumericDate: a tagged date that does not parse")
 		}
 		text, ok := v.(string)
 		if !ok {
-			return fmt.Errorf("NumericDate is %s, want a number", kind(v))
+			return problemf("NumericDate is %s, want a number", kind(v))
 		}
 		t, err := time.Parse(time.RFC3339Nano, text)
 		if err != nil {
-			return fmt.Errorf("NumericDate: %v", err)
+			return problem("NumericDate: a date that does not parse")
 		}
 		sec, nsec = t.Unix(), int64(t.Nanosecond())
 	default:
-		return errors.New("NumericDate is not a number")
+		return problem("NumericDate is not a number")
 	}
 	if sec < 0 || sec > maxNumericDate {
-		return errors.New("NumericDate out of range")
+		return problem("NumericDate out of range")
 	}
 	d.Time = time.Unix(sec, nsec).UTC()
 	return nil

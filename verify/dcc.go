@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +93,7 @@ func (v *Verifier) Verify(payload []byte) (res Result) {
 func (v *Verifier) recoverAsManual(res *Result) {
 	if p := recover(); p != nil {
 		*res = Result{Format: res.Format}
-		res.fail(Manual, ReasonInternal, fmt.Sprintf("munjigi could not decide this pass (internal error: %v): check it by hand", p))
+		res.fail(Manual, ReasonInternal, "munjigi could not decide this pass (internal error: "+safePanic(p)+"): check it by hand")
 	}
 }
 
@@ -222,9 +223,14 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 		c.Zlib = Passed
 		coseBytes = out
 	case looksLikeCOSE(raw):
-		// Not compressed. Some issuers send it so; compression is not signed,
-		// so the pass is read as it is and zlib says what happened.
+		// Not compressed. The HCERT specification requires zlib, and the reference
+		// verifiers refuse a pass without it (dgc-testdata common Z2).
+		// Compression is not signed, so this is no forgery; but no
+		// conforming issuer made it, and a door that accepts what the
+		// other verifiers refuse is the weak one.
 		c.Zlib = Failed
+		res.fail(Fail, ReasonCompression, "the pass's data is not compressed, as every EU DCC must be")
+		return
 	default:
 		c.Zlib = Failed
 		res.fail(Fail, ReasonCompression, "the pass's data is neither compressed nor a signed message")
@@ -234,13 +240,13 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 	msg, err := parseSign1(coseBytes)
 	if err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the pass is not a signed health certificate ("+plain(err)+")")
+		res.fail(Fail, ReasonStructure, "the pass is not a signed health certificate ("+cborProblem(err)+")")
 		return
 	}
 	var cl claims
 	if err := decMode.Unmarshal(msg.payload, &cl); err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+plain(err)+")")
+		res.fail(Fail, ReasonStructure, "the pass's claims cannot be read ("+cborProblem(err)+")")
 		return
 	}
 	if cl.HCert.V1 == nil {
@@ -260,7 +266,17 @@ func (v *Verifier) verifyBinary(res *Result, raw []byte) {
 	dcc := readDCC(payload)
 	res.Facts = dcc
 	res.Type = dcc.Type
+	// A DCC is known by its certificate identifier, which its issuer
+	// signed; the signature and the unsigned wrapping (tags, unprotected
+	// header, compression) can be changed by anyone and never name it. The
+	// schema sets no minimum length for ci: an empty one is known by what
+	// the issuer signed, the Sig_structure, so that it cannot escape the
+	// re-use check by having no id.
 	res.PassID = dcc.UVCI()
+	if res.PassID == "" {
+		d := sigStructureDigest(msg)
+		res.PassID = "dcc:signed:" + hex.EncodeToString(d[:])
+	}
 	res.Holder = Holder{
 		Name:      maskName(dcc.Surname, dcc.Forename, dcc.SurnameStd, dcc.ForenameStd),
 		BirthYear: birthYear(dcc.DateOfBirth),

@@ -147,6 +147,10 @@ func TestDGCConformance(t *testing.T) {
 				}
 				got["EXPECTEDKEYUSAGE"] = checkOf(usageOf(cert).allows(res.Facts.Type))
 			}
+			// invalid names a step the data says must fail: then the pass
+			// as a whole must not be accepted, whatever its other steps say
+			// (common Z2, "Not compressed", has no other flag).
+			invalid := ""
 			for flag, want := range c.EXPECTEDRESULTS {
 				if why, ok := notForAVerifier[flag]; ok {
 					t.Logf("%s not judged: %s", flag, why)
@@ -159,6 +163,9 @@ func TestDGCConformance(t *testing.T) {
 				}
 				if g == checkOf(want) {
 					judged++
+					if !want {
+						invalid = flag
+					}
 					continue
 				}
 				if why := upstreamError(rel, flag); why != "" {
@@ -168,6 +175,9 @@ func TestDGCConformance(t *testing.T) {
 				}
 				t.Errorf("%s = %v, want %v (%s)\nresult: %s %s: %s\nchecks: %+v",
 					flag, g, want, c.TESTCTX.DESCRIPTION, res.Verdict, res.Reason, res.Detail, res.Checks)
+			}
+			if invalid != "" && res.Verdict == Pass {
+				t.Errorf("%s is false (%s), yet the pass is accepted; checks: %+v", invalid, c.TESTCTX.DESCRIPTION, res.Checks)
 			}
 		})
 	}

@@ -16,23 +16,13 @@ import (
 
 const shcCardType = "https://smarthealth.cards#health-card"
 
-// Codes the rules know, from the systems health cards use. Products are
-// CVX codes mapped to the EU product codes (the value sets' "mp"); tests
-// are LOINC codes mapped to the DCC test types; results are SNOMED CT.
-var (
-	cvxProduct = map[string]string{
-		"207": "EU/1/20/1507", "221": "EU/1/20/1507", "227": "EU/1/20/1507", "228": "EU/1/20/1507",
-		"229": "EU/1/20/1507", "230": "EU/1/20/1507", // Moderna (Spikevax)
-		"208": "EU/1/20/1528", "217": "EU/1/20/1528", "218": "EU/1/20/1528", "219": "EU/1/20/1528",
-		"300": "EU/1/20/1528", "301": "EU/1/20/1528", "302": "EU/1/20/1528", // Pfizer-BioNTech (Comirnaty)
-		"210": "EU/1/21/1529", // AstraZeneca (Vaxzevria)
-		"212": "EU/1/20/1525", // Janssen (Jcovden)
-		"211": "EU/1/21/1618", // Novavax (Nuvaxovid)
-		"502": "Covaxin", "505": "Sputnik-V", "504": "Sputnik-Light", "506": "Convidecia",
-		"510": "BBIBP-CorV", "511": "CoronaVac",
-	}
-	cvxSingleDose = map[string]bool{"212": true}
+// covid19 is the DCC's target disease (tg) for COVID-19, SNOMED CT 840539006.
+const covid19 = "840539006"
 
+// Codes the rules know, from the systems health cards use. Vaccines are
+// read in covid.go; tests are LOINC codes mapped to the DCC test types;
+// results are SNOMED CT.
+var (
 	loincNAAT = map[string]bool{
 		"94306-8": true, "94307-6": true, "94308-4": true, "94309-2": true, "94500-6": true, "94502-2": true,
 		"94533-7": true, "94534-5": true, "94559-2": true, "94565-9": true, "94639-2": true, "94640-0": true,
@@ -51,7 +41,6 @@ var (
 
 const (
 	loincSystem  = "http://loinc.org"
-	cvxSystem    = "http://hl7.org/fhir/sid/cvx"
 	snomedSystem = "http://snomed.info/sct"
 )
 
@@ -103,8 +92,10 @@ func readSHC(p *shcPayload) (*Facts, error) {
 	if p.VC.CredentialSubject.FHIRVersion == "" {
 		problems = append(problems, "no fhirVersion")
 	}
-	if len(p.VC.Rid) > maxRIDLength {
-		problems = append(problems, "rid longer than 24 characters")
+	if p.VC.Rid != "" && !isRID(p.VC.Rid) {
+		// No revocation list can name such a rid: the card could never be
+		// revoked.
+		problems = append(problems, "rid is not 1 to 24 characters of the base64url alphabet")
 	}
 	var bundle struct {
 		ResourceType string `json:"resourceType"`
@@ -146,16 +137,29 @@ func readSHC(p *shcPayload) (*Facts, error) {
 		problems = append(problems, fmt.Sprintf("%d patients; a card is about one", patients))
 	}
 	p2 := map[string]any{"ver": f.Version, "nam": map[string]any{"fn": f.Surname, "gn": f.Forename}, "dob": f.DateOfBirth}
+	// The card is what it says about COVID-19: its vaccinations, else its
+	// COVID-19 tests (a flu shot must not hide a PCR), else whatever it
+	// holds, which the rules will find is not about COVID-19.
+	var vacc, test map[string]any
+	if len(shots) > 0 {
+		vacc = vaccinationEntry(shots)
+	}
+	if len(tests) > 0 {
+		test = testEntry(tests)
+	}
 	switch {
-	case len(shots) > 0:
-		f.Type, f.Entry = Vaccination, vaccinationEntry(shots)
-	case len(tests) > 0:
-		f.Type, f.Entry = Test, testEntry(tests)
+	case vacc != nil && vacc["tg"] != nil:
+		f.Type, f.Entry = Vaccination, vacc
+	case test != nil && test["tg"] != nil:
+		f.Type, f.Entry = Test, test
+	case vacc != nil:
+		f.Type, f.Entry = Vaccination, vacc
+	case test != nil:
+		f.Type, f.Entry = Test, test
 	default:
 		problems = append(problems, "no immunization or lab result")
 	}
 	if f.Entry != nil {
-		f.Entry["tg"] = "840539006" // health cards of these types are about COVID-19
 		f.Entry["ci"] = p.VC.Rid
 		p2[string(f.Type)] = []any{f.Entry}
 	}
@@ -167,40 +171,67 @@ func readSHC(p *shcPayload) (*Facts, error) {
 }
 
 // vaccinationEntry puts a card's completed shots in a DCC vaccination
-// entry: the latest shot, with dn the number of doses and sd the primary
-// series (one dose for Janssen, two otherwise).
+// entry. Only COVID-19 vaccines count (covid.go): dn is their number, the
+// product (mp) and date (dt) are the latest one's, and sd the primary
+// series of the first (one dose for Janssen and its kind, two otherwise).
+// A card with no COVID-19 vaccine has an entry with dn 0 and no target
+// disease, so the rules see a card that is not about COVID-19.
 func vaccinationEntry(shots []fhirResource) map[string]any {
 	sort.SliceStable(shots, func(i, j int) bool { return shots[i].OccurrenceDateTime < shots[j].OccurrenceDateTime })
-	last := shots[len(shots)-1]
-	cvx := last.VaccineCode.code(cvxSystem)
-	mp := cvxProduct[cvx]
+	var first, last covidVaccine
+	var lastCode, lastDate string
+	doses := 0
+	for _, s := range shots {
+		v, code, ok := covidCoding(s.VaccineCode)
+		if !ok {
+			continue
+		}
+		if doses == 0 {
+			first = v
+		}
+		doses++
+		last, lastCode, lastDate = v, code, s.OccurrenceDateTime
+	}
+	if doses == 0 {
+		// No product, no target disease: the rules see a vaccination that
+		// is not against COVID-19.
+		return map[string]any{"dn": int64(0), "sd": int64(2), "dt": dateOf(shots[len(shots)-1].OccurrenceDateTime)}
+	}
+	mp := last.product
 	if mp == "" {
-		mp = "CVX:" + cvx // no rule knows it: an unrecognised vaccine
+		mp = lastCode // a COVID-19 vaccine no rule knows
 	}
 	sd := 2
-	if cvxSingleDose[shots[0].VaccineCode.code(cvxSystem)] {
+	if first.singleDose {
 		sd = 1
 	}
-	return map[string]any{"mp": mp, "dn": int64(len(shots)), "sd": int64(sd), "dt": dateOf(last.OccurrenceDateTime)}
+	return map[string]any{"tg": covid19, "mp": mp, "dn": int64(doses), "sd": int64(sd), "dt": dateOf(lastDate)}
 }
 
-// testEntry puts the latest lab result in a DCC test entry.
+// testEntry puts a card's latest COVID-19 lab result in a DCC test entry:
+// a card may hold other results (example 02 is a full lab report), and a
+// later cholesterol test must not hide a PCR. A card with no COVID-19 test
+// has an entry for its latest result without a target disease.
 func testEntry(tests []fhirResource) map[string]any {
 	sort.SliceStable(tests, func(i, j int) bool { return tests[i].EffectiveDateTime < tests[j].EffectiveDateTime })
-	last := tests[len(tests)-1]
-	loinc := last.Code.code(loincSystem)
-	tt := "LOINC:" + loinc
-	switch {
-	case loincNAAT[loinc]:
-		tt = "LP6464-4"
-	case loincAntigen[loinc]:
-		tt = "LP217198-3"
+	var last *fhirResource
+	tt := ""
+	for i := range tests {
+		switch loinc := tests[i].Code.code(loincSystem); {
+		case loincNAAT[loinc]:
+			last, tt = &tests[i], "LP6464-4"
+		case loincAntigen[loinc]:
+			last, tt = &tests[i], "LP217198-3"
+		}
+	}
+	if last == nil {
+		return map[string]any{"tr": "unknown", "sc": tests[len(tests)-1].EffectiveDateTime}
 	}
 	tr := snomedResult[last.ValueCodeableConcept.code(snomedSystem)]
 	if tr == "" {
 		tr = "unknown"
 	}
-	return map[string]any{"tt": tt, "tr": tr, "sc": last.EffectiveDateTime}
+	return map[string]any{"tg": covid19, "tt": tt, "tr": tr, "sc": last.EffectiveDateTime}
 }
 
 // dateOf is the date of a FHIR dateTime (YYYY-MM-DD...).

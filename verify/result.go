@@ -173,9 +173,13 @@ type Result struct {
 	Rules  []RuleOutcome `json:"rules,omitempty"`
 	Check  string        `json:"check,omitempty"`
 
-	// PassID identifies the certificate (the DCC's UVCI) for re-use checks
-	// and the entry log's keyed hash. It is personal data: never show or
-	// store it as is.
+	// PassID identifies the certificate for re-use checks and the entry
+	// log's keyed hash, always from what its issuer signed and never from
+	// its signature, whose spelling anyone can change: a DCC's UVCI (ci),
+	// or "dcc:signed:" and the hash of its Sig_structure when ci is empty;
+	// a health card's "shc:rid:" iss#rid, or "shc:signed:" and the hash of
+	// its JWS header and payload when it has no rid. It is personal data:
+	// never show or store it as is.
 	PassID string `json:"-"`
 
 	// Facts are what the pass says, when it could be read: what the venue

@@ -159,7 +159,8 @@ func (d *Facts) UVCI() string {
 	return s
 }
 
-// schemaError is a schema violation, worded for a person.
+// schemaError is a schema violation, worded for a person: the field and
+// the rule it breaks, never the value (it may be a name or a birth date).
 type schemaError struct{ path, msg string }
 
 func (e *schemaError) Error() string { return e.path + ": " + e.msg }
@@ -204,7 +205,7 @@ func validateDCC(p map[string]any) error {
 		return schemaErr("ver", "is %s, want a string", kind(ver))
 	}
 	if !isVersionLike(vs) {
-		return schemaErr("ver", "%.20q is not a version like 1.3.0", vs)
+		return schemaErr("ver", "is not a version like 1.3.0")
 	}
 	// A version the pattern allows but that has no real dots is judged by
 	// the newest rules.
@@ -284,7 +285,7 @@ func validateName(v any, r schemaRules) error {
 			return schemaErr("nam."+k, "is %s, want a string", kind(f))
 		}
 		if n := utf8.RuneCountInString(s); n > r.maxLen {
-			return schemaErr("nam."+k, "is %d characters, more than %d", n, r.maxLen)
+			return schemaErr("nam."+k, "is longer than %d characters", r.maxLen)
 		}
 		if (k == "fnt" || k == "gnt") && !isStdName(s) {
 			return schemaErr("nam."+k, "may hold only A-Z and <")
@@ -307,7 +308,7 @@ func validateDOB(v any, r schemaRules) error {
 		return schemaErr("dob", "is %s, want a string", kind(v))
 	}
 	if !r.dob.match(s) {
-		return schemaErr("dob", "%.20q is not a date of birth like 1979-04-14, 1979-04 or 1979", s)
+		return schemaErr("dob", "is not a date of birth like 1979-04-14, 1979-04 or 1979")
 	}
 	return nil
 }
@@ -324,7 +325,7 @@ func anyString(string, schemaRules) string { return "" }
 
 func maxLen(s string, r schemaRules) string {
 	if n := utf8.RuneCountInString(s); n > r.maxLen {
-		return fmt.Sprintf("is %d characters, more than %d", n, r.maxLen)
+		return fmt.Sprintf("is longer than %d characters", r.maxLen)
 	}
 	return ""
 }
@@ -342,14 +343,14 @@ func country(s string, _ schemaRules) string {
 // which JSON Schema 2020-12, where format is an annotation, lets through).
 func date(s string, _ schemaRules) string {
 	if !isDate(s) && !isDateTime(s) {
-		return fmt.Sprintf("%.30q is not a date like 2021-05-30", s)
+		return "is not a date like 2021-05-30"
 	}
 	return ""
 }
 
 func dateTime(s string, _ schemaRules) string {
 	if !isDateTime(s) {
-		return fmt.Sprintf("%.40q is not a date and time like 2021-05-30T10:12:22Z", s)
+		return "is not a date and time like 2021-05-30T10:12:22Z"
 	}
 	return ""
 }
@@ -410,7 +411,7 @@ func validateVaccination(e map[string]any, r schemaRules, path string) error {
 func validateTest(e map[string]any, r schemaRules, path string) error {
 	nm := func(s string, r schemaRules) string {
 		if n := utf8.RuneCountInString(s); r.nmMaxLen > 0 && n > r.nmMaxLen {
-			return fmt.Sprintf("is %d characters, more than %d", n, r.nmMaxLen)
+			return fmt.Sprintf("is longer than %d characters", r.nmMaxLen)
 		}
 		return ""
 	}

@@ -44,14 +44,20 @@ var b64url = base64.RawURLEncoding
 // ErrSHC is wrapped by errors in the structure of a health card's QR.
 var ErrSHC = errors.New("verify: invalid SMART Health Card QR")
 
-// shcQR is one "shc:/" QR: a whole card, or part index of total.
+// shcQR is one "shc:/" QR: a whole card, or part index of total. A whole
+// card may wear the header "1/1" (index and total 1), which the
+// specification reserves for split cards; it is read as the card it is.
 type shcQR struct {
-	index, total int // 0, 0 for a single QR
+	index, total int // 0, 0 for a single QR without a header
 	jws          string
 }
 
+// whole reports whether q holds a whole card.
+func (q shcQR) whole() bool { return q.total <= 1 }
+
 // parseSHCQR reads "shc:/[i/n/]digits". Each pair of digits is a character
-// of the JWS plus 45; an odd count, or a pair above 77, is an error.
+// of the JWS plus 45; an odd count, or a pair above 77, is an error. Errors
+// name the rule broken and where, never the text: it is the visitor's.
 func parseSHCQR(text string) (shcQR, error) {
 	var q shcQR
 	rest, ok := strings.CutPrefix(text, PrefixSHC)
@@ -62,13 +68,18 @@ func parseSHCQR(text string) (shcQR, error) {
 		// Chunked: i/n/digits.
 		parts := strings.SplitN(rest, "/", 3)
 		if len(parts) != 3 {
-			return q, fmt.Errorf("%w: a chunk header is shc:/i/n/", ErrSHC)
+			return q, fmt.Errorf("%w: a chunk header is shc:/i/n/, and this one lacks its last slash", ErrSHC)
 		}
 		var ok1, ok2 bool
 		q.index, ok1 = headerNumber(parts[0])
 		q.total, ok2 = headerNumber(parts[1])
-		if !ok1 || !ok2 || q.total < 2 || q.total > maxChunks || q.index < 1 || q.index > q.total {
-			return q, fmt.Errorf("%w: chunk header %.20q is not i/n with 1 ≤ i ≤ n ≤ %d", ErrSHC, parts[0]+"/"+parts[1], maxChunks)
+		switch {
+		case !ok1 || !ok2:
+			return q, fmt.Errorf("%w: a chunk header is shc:/i/n/ with i and n in digits, no leading zero", ErrSHC)
+		case q.total > maxChunks:
+			return q, fmt.Errorf("%w: a card is split into at most %d QRs, not %d", ErrSHC, maxChunks, q.total)
+		case q.index < 1 || q.index > q.total:
+			return q, fmt.Errorf("%w: the chunk header names part %d of %d, which does not exist", ErrSHC, q.index, q.total)
 		}
 		rest = parts[2]
 	}
@@ -79,11 +90,11 @@ func parseSHCQR(text string) (shcQR, error) {
 	for i := range b {
 		d1, d2 := rest[2*i], rest[2*i+1]
 		if !isDigit(d1) || !isDigit(d2) {
-			return q, fmt.Errorf("%w: %q at %d is not a digit pair", ErrSHC, rest[2*i:2*i+2], 2*i)
+			return q, fmt.Errorf("%w: the characters at %d are not a digit pair", ErrSHC, 2*i)
 		}
 		v := (d1-'0')*10 + (d2 - '0')
 		if v > 77 {
-			return q, fmt.Errorf("%w: pair %d at %d is above 77", ErrSHC, v, 2*i)
+			return q, fmt.Errorf("%w: the digit pair at %d is above 77", ErrSHC, 2*i)
 		}
 		b[i] = v + 45
 	}
@@ -94,7 +105,7 @@ func parseSHCQR(text string) (shcQR, error) {
 // headerNumber reads a chunk header number: digits, no sign, no leading
 // zero, so each header has one spelling.
 func headerNumber(s string) (int, bool) {
-	if s == "" || len(s) > 3 || s[0] == '0' || strings.Trim(s, "0123456789") != "" {
+	if s == "" || len(s) > 3 || s[0] == '0' && s != "0" || strings.Trim(s, "0123456789") != "" {
 		return 0, false
 	}
 	n, err := strconv.Atoi(s)
@@ -116,7 +127,7 @@ func AssembleSHC(texts []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if q.total == 0 {
+		if q.whole() {
 			if len(texts) == 1 {
 				return q.jws, nil
 			}
@@ -188,16 +199,27 @@ func (c *chunks) add(q shcQR, now time.Time) (jws string, have int, err error) {
 // verifySHCQR decides the text of one "shc:/" QR.
 func (v *Verifier) verifySHCQR(text string) (res Result) {
 	res.Format = FormatSHC
+	res.Checks.Prefix = checkOf(strings.HasPrefix(text, PrefixSHC))
 	q, err := parseSHCQR(text)
 	if err != nil {
-		res.Checks.Prefix = checkOf(strings.HasPrefix(text, PrefixSHC) && !strings.Contains(err.Error(), "chunk header"))
 		res.Checks.Base45 = Failed
 		res.fail(Fail, ReasonEncoding, "the QR code is damaged or not a health card ("+plain(err)+")")
 		return res
 	}
-	res.Checks.Prefix, res.Checks.Base45 = Passed, Passed
+	res.Checks.Base45 = Passed
 	jws := q.jws
-	if q.total > 0 {
+	if q.total == 1 {
+		// A whole card wearing the header the specification reserves for
+		// split cards ("only if more than one chunk is required"). The
+		// header is not signed and says nothing else: the card is decided
+		// as it is, and the detail says what is odd about its QR.
+		v.verifyJWS(&res, jws)
+		if res.Verdict == Pass {
+			res.Detail += " (its QR code carries the chunk header 1/1, which only split cards need)"
+		}
+		return res
+	}
+	if q.total > 1 {
 		var have int
 		jws, have, err = v.chunks.add(q, v.now())
 		switch {
@@ -233,14 +255,14 @@ func (v *Verifier) VerifyHealthCardFile(data []byte) []Result {
 	if err == nil && !bytes.HasSuffix(data, []byte("}")) {
 		// The reference validator refuses anything after the closing brace,
 		// even white space: the file must be the issuer's bytes.
-		err = errors.New("characters after the JSON object")
+		err = problem("characters after the JSON object")
 	}
 	if err != nil || len(f.VC) == 0 {
 		res := Result{Format: FormatSHC}
 		res.Checks.COSE = Failed
 		why := "no verifiableCredential"
 		if err != nil {
-			why = err.Error()
+			why = jsonProblem(err)
 		}
 		res.fail(Fail, ReasonStructure, "not a health-card file ("+Sanitize(why, 120)+")")
 		return []Result{res}
@@ -275,9 +297,9 @@ func isCompactJWS(s string) bool {
 
 // shcPayload is the JWS payload: a verifiable credential.
 type shcPayload struct {
-	Iss string       `json:"iss"`
-	Nbf *json.Number `json:"nbf"`
-	Exp *json.Number `json:"exp"`
+	Iss string          `json:"iss"`
+	Nbf json.RawMessage `json:"nbf"` // numbers, read by numericTime: a string
+	Exp json.RawMessage `json:"exp"` // that holds one is not one
 	VC  struct {
 		Type              []string `json:"type"`
 		Rid               string   `json:"rid"`
@@ -308,17 +330,19 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 		Kid string `json:"kid"`
 	}
 	hb, err := b64url.DecodeString(headerB64)
+	why := "not base64url"
 	if err == nil {
 		err = strictJSON(hb, &header)
+		why = jsonProblem(err)
 	}
 	if err != nil {
 		c.COSE = Failed
-		res.fail(Fail, ReasonStructure, "the card's header cannot be read ("+Sanitize(err.Error(), 80)+")")
+		res.fail(Fail, ReasonStructure, "the card's header cannot be read ("+Sanitize(why, 80)+")")
 		return
 	}
 	if header.Alg != string(jose.ES256) {
 		c.COSE = Failed
-		res.fail(Fail, ReasonAlgorithm, fmt.Sprintf("the card names algorithm %.20q; health cards are signed ES256", header.Alg))
+		res.fail(Fail, ReasonAlgorithm, "the card's header names another algorithm than ES256, or none; health cards are signed ES256")
 		return
 	}
 	if header.Zip != "DEF" {
@@ -352,7 +376,7 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 		c.COSE = Failed
 		why := "no issuer (iss)"
 		if err != nil {
-			why = err.Error()
+			why = jsonProblem(err)
 		}
 		res.fail(Fail, ReasonStructure, "the card's content cannot be read ("+Sanitize(why, 100)+")")
 		return
@@ -376,7 +400,12 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 			BirthYear: birthYear(facts.DateOfBirth),
 		}
 	}
-	res.PassID = "shc:jws:" + hex.EncodeToString(sha256Sum([]byte(jws)))
+	// A card without a rid is known by what its issuer signed: the header
+	// and payload as they stand in the JWS. Never by the signature: its
+	// text can be re-spelt (the unused bits of its last base64url
+	// character) and ECDSA's s swapped for n−s, and it still verifies.
+	signed := jws[:strings.LastIndexByte(jws, '.')]
+	res.PassID = "shc:signed:" + hex.EncodeToString(sha256Sum([]byte(signed)))
 	if p.VC.Rid != "" {
 		res.PassID = "shc:rid:" + p.Iss + "#" + p.VC.Rid
 	}
@@ -396,11 +425,12 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 	nbf, nbfErr := numericTime(p.Nbf)
 	if c.Signature == Passed {
 		switch {
-		case key.crlIssue != "":
-			fails = append(fails, step{Manual, ReasonRevocationUnknown, "the issuer's revocation list cannot be read (" + Sanitize(key.crlIssue, 80) + "): check the card by hand"})
-		case key.crl != nil && p.VC.Rid != "" && nbfErr == nil && key.crl.revokes(p.VC.Rid, nbf):
+		case key.crl != nil && p.VC.Rid != "" && key.crl.revokes(p.VC.Rid, nbf, nbfErr == nil):
+			// Even a list that is out of date: what it revokes stays revoked.
 			c.Revocation = Failed
 			fails = append(fails, step{Fail, ReasonRevoked, "the card has been revoked by its issuer"})
+		case key.crlIssue != "":
+			fails = append(fails, step{Manual, ReasonRevocationUnknown, "whether the card is revoked is unknown (" + key.crlIssue + "): check the card by hand"})
 		default:
 			c.Revocation = Passed
 		}
@@ -424,7 +454,7 @@ func (v *Verifier) verifyJWS(res *Result, jws string) {
 // checkSHCTime: nbf ≤ now, and now ≤ exp when there is one. Both are
 // seconds since the epoch, fractions allowed; milliseconds are an error.
 func (v *Verifier) checkSHCTime(res *Result, p shcPayload, nbf float64, nbfErr error) (step, bool) {
-	if nbfErr != nil || p.Nbf == nil {
+	if nbfErr != nil {
 		return step{Fail, ReasonStructure, "the card has no valid issue time (nbf)"}, false
 	}
 	res.IssuedAt = floatTime(nbf)
@@ -432,7 +462,7 @@ func (v *Verifier) checkSHCTime(res *Result, p shcPayload, nbf float64, nbfErr e
 	if p.Exp != nil {
 		exp, err := numericTime(p.Exp)
 		if err != nil {
-			return step{Fail, ReasonStructure, "the card's expiry (exp) is not a time in seconds: " + err.Error()}, false
+			return step{Fail, ReasonStructure, "the card's expiry (exp) " + err.Error()}, false
 		}
 		res.ExpiresAt = floatTime(exp)
 		if now.After(res.ExpiresAt) {
@@ -445,18 +475,22 @@ func (v *Verifier) checkSHCTime(res *Result, p shcPayload, nbf float64, nbfErr e
 	return step{}, true
 }
 
-// numericTime reads seconds since the epoch; a value only milliseconds
-// could be is an error.
-func numericTime(n *json.Number) (float64, error) {
-	if n == nil {
-		return 0, errors.New("missing")
+// numericTime reads seconds since the epoch, a JSON number (not a string
+// that holds one); a value only milliseconds could be is an error. Its
+// errors say what is wrong, not the value.
+func numericTime(raw json.RawMessage) (float64, error) {
+	if len(raw) == 0 {
+		return 0, problem("is missing")
 	}
-	f, err := n.Float64()
+	if !isDigit(raw[0]) {
+		return 0, problem("is not a number of seconds")
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
 	switch {
-	case err != nil || math.IsNaN(f) || f < 0:
-		return 0, fmt.Errorf("%q is not a number of seconds", n.String())
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, problem("is not a number of seconds")
 	case f > msEpochBoundary:
-		return 0, fmt.Errorf("%q looks like milliseconds, not seconds", n.String())
+		return 0, problem("looks like milliseconds, not seconds")
 	}
 	return f, nil
 }
@@ -499,7 +533,7 @@ func strictJSON(data []byte, v any) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON value")
+		return problem("data after the JSON value")
 	}
 	return nil
 }
@@ -524,20 +558,21 @@ func checkJSON(data []byte) error {
 				}
 			}
 			if end >= len(data) {
-				return errors.New("unterminated string")
+				return problem("unterminated string")
 			}
 			if n := len(stack); expectKey && n > 0 && stack[n-1] != nil {
 				key := string(data[i+1 : end])
 				if escaped {
 					k, err := strconv.Unquote(string(data[i : end+1]))
 					if err != nil {
-						return errors.New("a key with a bad escape")
+						return problem("a key with a bad escape")
 					}
 					key = k
 				}
 				top := stack[n-1]
 				if slices.Contains(top.keys, key) {
-					return fmt.Errorf("key %.40q appears twice", key)
+					// The key is not quoted: it is the card's text.
+					return problemf("an object repeats a key, at byte %d", i)
 				}
 				top.keys = append(top.keys, key)
 				expectKey = false
@@ -545,7 +580,7 @@ func checkJSON(data []byte) error {
 			i = end
 		case '{', '[':
 			if len(stack) == maxJSONDepth {
-				return fmt.Errorf("nested deeper than %d", maxJSONDepth)
+				return problemf("nested deeper than %d", maxJSONDepth)
 			}
 			var o *object
 			if c == '{' {

@@ -9,8 +9,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,6 +149,13 @@ func TestSHCCards(t *testing.T) {
 			c.ExpiresAt = time.UnixMilli(shcNow.Add(time.Hour).UnixMilli() * 1000)
 			return c
 		}()), verify.Fail, verify.ReasonStructure},
+		{"rid outside the base64url alphabet", sign(t, func() demo.HealthCard { c := card(); c.Rid = "abc+123"; return c }()), verify.Fail, verify.ReasonContent},
+		{"rid of 25 characters", sign(t, func() demo.HealthCard { c := card(); c.Rid = strings.Repeat("a", 25); return c }()), verify.Fail, verify.ReasonContent},
+		{"rid of 24 characters", sign(t, func() demo.HealthCard { c := card(); c.Rid = strings.Repeat("a", 24); return c }()), verify.Pass, verify.ReasonOK},
+		// nbf and exp are numbers (RFC 7519 NumericDate); a string that
+		// holds one is not.
+		{"nbf as a string", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"nbf":1642000000`, `"nbf":"1642000000"`, 1))}), verify.Fail, verify.ReasonStructure},
+		{"exp as a string", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"nbf":1642000000`, `"nbf":1642000000,"exp":"1742000000"`, 1))}), verify.Fail, verify.ReasonStructure},
 		{"not a health card", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, "#health-card", "#something-else", 1))}), verify.Fail, verify.ReasonContent},
 		{"two patients", sign(t, demo.HealthCard{Payload: []byte(strings.Replace(validPayload, `"entry":[]`,
 			`"entry":[{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Immunization","status":"completed","occurrenceDateTime":"2021-01-01"}}]`, 1))}), verify.Fail, verify.ReasonContent},
@@ -316,7 +325,9 @@ func TestSHCQRText(t *testing.T) {
 		{"upper case", "SHC:/" + demo.NumericQR(jws)[5:], false},
 		{"chunk 0 of 2", "shc:/0/2/" + demo.NumericQR(jws)[5:], false},
 		{"chunk 3 of 2", "shc:/3/2/" + demo.NumericQR(jws)[5:], false},
-		{"chunk of 1", "shc:/1/1/" + demo.NumericQR(jws)[5:], false},
+		// A whole card wearing the header of a split one: intact and
+		// signed, decided as a card (TestSHCChunkHeader).
+		{"chunk of 1", "shc:/1/1/" + demo.NumericQR(jws)[5:], true},
 		{"empty", "shc:/", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -487,4 +498,419 @@ func FuzzSHC(f *testing.F) {
 			}
 		}
 	})
+}
+
+// respell returns the signature part of jws spelt otherwise but decoding
+// to what it did, or holding the other valid ECDSA signature of the same
+// content: what anyone can do to a card without the issuer's key.
+func respell(t testing.TB, jws, how string) string {
+	t.Helper()
+	parts := strings.Split(jws, ".")
+	sig := parts[2]
+	switch how {
+	case "unused bits":
+		// 64 bytes take 86 base64url characters, 516 bits: the last
+		// character's low 4 bits are unused, and decoders ignore them.
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		last := strings.IndexByte(alphabet, sig[len(sig)-1])
+		sig = sig[:len(sig)-1] + string(alphabet[last^1])
+	case "s to n-s":
+		raw, err := b64u.DecodeString(sig)
+		if err != nil || len(raw) != 64 {
+			t.Fatalf("signature: %v", err)
+		}
+		s := new(big.Int).SetBytes(raw[32:])
+		copy(raw[32:], scalar(new(big.Int).Sub(p256N, s)))
+		sig = b64u.EncodeToString(raw)
+	default:
+		t.Fatalf("no re-spelling %q", how)
+	}
+	if sig == parts[2] {
+		t.Fatal("the re-spelt signature is the same text")
+	}
+	return withPart(jws, 2, sig)
+}
+
+// TestSHCPassIDIgnoresSignatureSpelling: the re-use check keys a card on
+// what its issuer signed (the header and payload), so a card whose
+// signature is spelt otherwise, or replaced by the other valid signature
+// of the same content, is the same card. Before, a card without a rid was
+// known by the hash of its whole text: re-spelling it got in again.
+func TestSHCPassIDIgnoresSignatureSpelling(t *testing.T) {
+	v := verify.New(shcTrust(t, ""), at(shcNow))
+	for _, rid := range []string{"", "abc123"} {
+		c := card()
+		c.Rid = rid
+		jws := sign(t, c)
+		orig := v.VerifyJWS(jws)
+		if orig.Verdict != verify.Pass || orig.PassID == "" {
+			t.Fatalf("rid %q: %s %s (%s), id %q", rid, orig.Verdict, orig.Reason, orig.Detail, orig.PassID)
+		}
+		for _, how := range []string{"unused bits", "s to n-s"} {
+			for _, form := range []string{"JWS", "QR"} {
+				t.Run(fmt.Sprintf("rid %q/%s/%s", rid, how, form), func(t *testing.T) {
+					other := respell(t, jws, how)
+					var res verify.Result
+					if form == "QR" {
+						res = v.Verify([]byte(demo.NumericQR(other)))
+					} else {
+						res = v.VerifyJWS(other)
+					}
+					if res.Verdict != verify.Pass {
+						// Either spelling verifying is what makes this
+						// matter; if it stops verifying, the case is moot.
+						t.Skipf("the re-spelt card is %s %s: nothing to re-use", res.Verdict, res.Reason)
+					}
+					if res.PassID != orig.PassID {
+						t.Errorf("pass id %q, want %q: the same card is a new pass", res.PassID, orig.PassID)
+					}
+				})
+			}
+		}
+	}
+	// Two cards that differ in what is signed are two passes.
+	c := card()
+	c.Rid = ""
+	a, b := v.VerifyJWS(sign(t, c)), func() verify.Result { c.Given = []string{"Jane"}; return v.VerifyJWS(sign(t, c)) }()
+	if a.PassID == b.PassID {
+		t.Errorf("two different cards share the pass id %q", a.PassID)
+	}
+}
+
+// imm is an Immunization as a card carries it: its codings (system, code
+// pairs) and date.
+type imm struct {
+	codings [][2]string
+	date    string
+	status  string // "completed" when empty
+}
+
+const (
+	cvx    = "http://hl7.org/fhir/sid/cvx"
+	snomed = "http://snomed.info/sct"
+	icd11  = "http://id.who.int/icd11/mms"
+)
+
+// cardWith is a card holding exactly these immunizations, signed.
+func cardWith(t testing.TB, shots []imm) string {
+	t.Helper()
+	entries := []any{map[string]any{"fullUrl": "resource:0", "resource": map[string]any{
+		"resourceType": "Patient", "name": []any{map[string]any{"family": "Anyperson", "given": []any{"John"}}}, "birthDate": "1951-01-20"}}}
+	for i, s := range shots {
+		var codings []any
+		for _, c := range s.codings {
+			codings = append(codings, map[string]any{"system": c[0], "code": c[1]})
+		}
+		status := s.status
+		if status == "" {
+			status = "completed"
+		}
+		entries = append(entries, map[string]any{"fullUrl": fmt.Sprintf("resource:%d", i+1), "resource": map[string]any{
+			"resourceType": "Immunization", "status": status, "vaccineCode": map[string]any{"coding": codings},
+			"patient": map[string]any{"reference": "resource:0"}, "occurrenceDateTime": s.date}})
+	}
+	payload, err := json.Marshal(map[string]any{"iss": shcIss, "nbf": json.Number(itoa(card().IssuedAt.Unix())), "vc": map[string]any{
+		"type": []any{"https://smarthealth.cards#health-card"},
+		"credentialSubject": map[string]any{"fhirVersion": "4.0.1", "fhirBundle": map[string]any{
+			"resourceType": "Bundle", "type": "collection", "entry": entries}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sign(t, demo.HealthCard{Payload: payload})
+}
+
+// shcVaccineCases: only COVID-19 vaccines are doses, in whichever code
+// system the issuer wrote them (CVX, SNOMED CT, ICD-11); the product and
+// date are the latest COVID-19 dose's, the series that of the first.
+var shcVaccineCases = []struct {
+	name  string
+	shots []imm
+	dn    int64
+	sd    int64
+	mp    string // "" when there is no COVID-19 dose
+	dt    string
+}{
+	{"two Pfizer doses", []imm{{[][2]string{{cvx, "208"}}, "2021-03-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-22", ""}}, 2, 2, "EU/1/20/1528", "2021-03-22"},
+	{"flu then one Pfizer dose", []imm{{[][2]string{{cvx, "140"}}, "2020-10-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-01", ""}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"MMR, MMR, flu, one Pfizer dose", []imm{{[][2]string{{cvx, "03"}}, "1985-01-01", ""}, {[][2]string{{cvx, "03"}}, "1989-01-01", ""},
+		{[][2]string{{cvx, "140"}}, "2020-10-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-01", ""}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"two Moderna doses, then flu", []imm{{[][2]string{{cvx, "207"}}, "2021-03-01", ""}, {[][2]string{{cvx, "207"}}, "2021-03-29", ""}, {[][2]string{{cvx, "140"}}, "2021-10-01", ""}}, 2, 2, "EU/1/20/1507", "2021-03-29"},
+	{"flu then Janssen: the series is Janssen's", []imm{{[][2]string{{cvx, "140"}}, "2020-10-01", ""}, {[][2]string{{cvx, "212"}}, "2021-05-01", ""}}, 1, 1, "EU/1/20/1525", "2021-05-01"},
+	{"flu only", []imm{{[][2]string{{cvx, "140"}}, "2020-10-01", ""}}, 0, 2, "", "2020-10-01"},
+	{"a COVID-19 dose not completed", []imm{{[][2]string{{cvx, "208"}}, "2021-03-01", ""}, {[][2]string{{cvx, "208"}}, "2021-03-22", "not-done"}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"SNOMED CT (Canada): Comirnaty twice", []imm{{[][2]string{{snomed, "28581000087106"}}, "2021-03-01", ""}, {[][2]string{{snomed, "28581000087106"}}, "2021-03-22", ""}}, 2, 2, "EU/1/20/1528", "2021-03-22"},
+	{"SNOMED CT: a flu vaccine is not a dose", []imm{{[][2]string{{snomed, "86198006"}}, "2020-10-01", ""}, {[][2]string{{snomed, "28581000087106"}}, "2021-03-22", ""}}, 1, 2, "EU/1/20/1528", "2021-03-22"},
+	{"ICD-11: Comirnaty, then Spikevax", []imm{{[][2]string{{icd11, "XM8NQ0"}}, "2021-03-01", ""}, {[][2]string{{"http://id.who.int/icd/release/11/mms", "XM3DT5"}}, "2021-09-01", ""}}, 2, 2, "EU/1/20/1507", "2021-09-01"},
+	{"ICD-11: a COVID-19 vaccine of no named product", []imm{{[][2]string{{icd11, "XM0GQ8"}}, "2021-03-01", ""}}, 1, 2, "ICD11:XM0GQ8", "2021-03-01"},
+	{"CVX unspecified COVID-19 vaccine", []imm{{[][2]string{{cvx, "213"}}, "2021-03-01", ""}}, 1, 2, "CVX:213", "2021-03-01"},
+	{"a local code first, CVX second", []imm{{[][2]string{{"https://example.org/vaccines", "PFZ"}, {cvx, "208"}}, "2021-03-01", ""}}, 1, 2, "EU/1/20/1528", "2021-03-01"},
+	{"a COVID-19 code in an unknown system is not read", []imm{{[][2]string{{"https://example.org/vaccines", "208"}}, "2021-03-01", ""}}, 0, 2, "", "2021-03-01"},
+}
+
+func TestSHCVaccineFacts(t *testing.T) {
+	v := verify.New(shcTrust(t, ""), at(shcNow))
+	for _, tc := range shcVaccineCases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := v.VerifyJWS(cardWith(t, tc.shots))
+			if res.Verdict != verify.Pass || res.Type != verify.Vaccination {
+				t.Fatalf("%s %s (%s), type %q", res.Verdict, res.Reason, res.Detail, res.Type)
+			}
+			e := res.Facts.Entry
+			mp, _ := e["mp"].(string)
+			tg, _ := e["tg"].(string)
+			if e["dn"] != tc.dn || e["sd"] != tc.sd || mp != tc.mp || e["dt"] != tc.dt {
+				t.Errorf("facts %v, want dn %d sd %d mp %q dt %s", e, tc.dn, tc.sd, tc.mp, tc.dt)
+			}
+			if wantTG := tc.dn > 0; (tg == "840539006") != wantTG {
+				t.Errorf("target disease %q with %d COVID-19 doses", tg, tc.dn)
+			}
+		})
+	}
+}
+
+// FuzzSHCVaccineFacts: whatever immunizations a card lists, dn counts at
+// most the completed ones, and a card with doses is about COVID-19.
+func FuzzSHCVaccineFacts(f *testing.F) {
+	for _, tc := range shcVaccineCases {
+		for _, s := range tc.shots {
+			f.Add(s.codings[0][0], s.codings[0][1], s.date, s.status)
+		}
+	}
+	v := verify.New(shcTrust(f, ""), at(shcNow))
+	f.Fuzz(func(t *testing.T, system, code, date, status string) {
+		shots := []imm{{[][2]string{{system, code}}, date, status}, {[][2]string{{cvx, "208"}}, "2021-03-01", ""}}
+		res := v.VerifyJWS(cardWith(t, shots))
+		if res.Verdict != verify.Pass || res.Facts == nil || res.Facts.Entry == nil {
+			return // a card this breaks is judged elsewhere
+		}
+		dn, _ := res.Facts.Entry["dn"].(int64)
+		completed := int64(1)
+		if status == "" || status == "completed" {
+			completed = 2
+		}
+		if dn < 1 || dn > completed {
+			t.Fatalf("dn %d from %d completed shots: %v", dn, completed, res.Facts.Entry)
+		}
+		if res.Facts.Entry["tg"] != "840539006" {
+			t.Fatalf("a card with a COVID-19 dose is not about COVID-19: %v", res.Facts.Entry)
+		}
+	})
+}
+
+// TestSHCTestFacts: the latest COVID-19 test is the card's test, whatever
+// other lab results it holds; a card without one is not about COVID-19.
+func TestSHCTestFacts(t *testing.T) {
+	v := verify.New(shcTrust(t, ""), at(shcNow))
+	pcr := demo.LabResult{LOINC: "94500-6", Result: "260415000", Time: "2022-01-14T08:00:00Z"}
+	cholesterol := demo.LabResult{LOINC: "2093-3", Result: "260385009", Time: "2022-01-15T08:00:00Z"}
+	for _, tc := range []struct {
+		name  string
+		tests []demo.LabResult
+		tt    string
+		sc    string
+		covid bool
+	}{
+		{"a PCR", []demo.LabResult{pcr}, "LP6464-4", pcr.Time, true},
+		{"a PCR, then a cholesterol test", []demo.LabResult{pcr, cholesterol}, "LP6464-4", pcr.Time, true},
+		{"a cholesterol test only", []demo.LabResult{cholesterol}, "", cholesterol.Time, false},
+		{"a flu shot and a PCR: the PCR", []demo.LabResult{pcr}, "LP6464-4", pcr.Time, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := card()
+			c.Shots, c.Tests = nil, tc.tests
+			if strings.HasPrefix(tc.name, "a flu shot") {
+				c.Shots = []demo.Shot{{CVX: "140", Date: "2021-10-01"}}
+			}
+			res := v.VerifyJWS(sign(t, c))
+			if res.Verdict != verify.Pass || res.Type != verify.Test {
+				t.Fatalf("%s %s (%s), type %q", res.Verdict, res.Reason, res.Detail, res.Type)
+			}
+			e := res.Facts.Entry
+			tt, _ := e["tt"].(string)
+			if tt != tc.tt || e["sc"] != tc.sc || (e["tg"] == "840539006") != tc.covid {
+				t.Errorf("facts %v, want tt %q sc %s covid %v", e, tc.tt, tc.sc, tc.covid)
+			}
+		})
+	}
+}
+
+// jwksWith is the test issuer's JWKS with crlVersion set to the JSON text
+// v on its key ("" leaves it out).
+func jwksWith(t testing.TB, v string) []byte {
+	t.Helper()
+	var set struct {
+		Keys []map[string]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(testSHCIssuer(t).JWKS(), &set); err != nil {
+		t.Fatal(err)
+	}
+	if v != "" {
+		set.Keys[0]["crlVersion"] = json.RawMessage(v)
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// shcRevocationCases are CRLs read strictly, as the specification writes
+// them (SMART Health Cards framework, "Revocation"): rids from the
+// base64url alphabet, at most 24 characters, with an optional ".timestamp"
+// in seconds; a counter ctr from 1 that the key's crlVersion in the JWKS
+// names. A list that breaks this, or that the key says is out of date or
+// missing, leaves the card's revocation unknown: a manual check, never
+// "not revoked". The same rid listed twice means the strictest of its
+// entries.
+func shcRevocationCases(kid string, issued int64) []struct {
+	name       string
+	crlVersion string // the key's crlVersion, as JSON text; "" for none
+	crl        string // the CRL as JSON text; "" for none given
+	want       verify.Verdict
+	reason     verify.Reason
+} {
+	crl := func(ctr string, rids ...string) string {
+		b, _ := json.Marshal(append([]string{}, rids...))
+		return `{"kid":"` + kid + `","method":"rid","ctr":` + ctr + `,"rids":` + string(b) + `}`
+	}
+	before, after := "abc123."+itoa(issued-1), "abc123."+itoa(issued+1)
+	return []struct {
+		name       string
+		crlVersion string
+		crl        string
+		want       verify.Verdict
+		reason     verify.Reason
+	}{
+		{"no crlVersion, no list: the issuer does not revoke", "", "", verify.Pass, verify.ReasonOK},
+		{"crlVersion 1, list ctr 1", "1", crl("1", "zzz"), verify.Pass, verify.ReasonOK},
+		{"crlVersion 1, list ctr 2 (the list is newer)", "1", crl("2", "zzz"), verify.Pass, verify.ReasonOK},
+		{"crlVersion 1, list ctr 2, revoked", "1", crl("2", "abc123"), verify.Fail, verify.ReasonRevoked},
+		{"crlVersion 2, list ctr 1: out of date", "2", crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion 2, list ctr 1 that revokes it already", "2", crl("1", "abc123"), verify.Fail, verify.ReasonRevoked},
+		{"crlVersion 1 and no list", "1", "", verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion as a string", `"1"`, crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion 0", "0", crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"crlVersion 1.5", "1.5", crl("1", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"ctr as a string", "", crl(`"1"`, "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"ctr 0", "", crl("0", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"ctr 1e0", "", crl("1e0", "zzz"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"no ctr", "", `{"kid":"` + kid + `","method":"rid","rids":["zzz"]}`, verify.Manual, verify.ReasonRevocationUnknown},
+		{"no rids", "", `{"kid":"` + kid + `","method":"rid","ctr":1}`, verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty rids list", "", crl("1"), verify.Pass, verify.ReasonOK},
+		{"rids twice in the list", "", `{"kid":"` + kid + `","method":"rid","ctr":1,"rids":["abc123"],"rids":[]}`, verify.Manual, verify.ReasonRevocationUnknown},
+		{"bare rid, then the same rid with an earlier timestamp", "", crl("1", "abc123", before), verify.Fail, verify.ReasonRevoked},
+		{"rid with an earlier timestamp, then bare", "", crl("1", before, "abc123"), verify.Fail, verify.ReasonRevoked},
+		{"two timestamps: the later one counts", "", crl("1", after, before), verify.Fail, verify.ReasonRevoked},
+		{"two timestamps, the other order", "", crl("1", before, after), verify.Fail, verify.ReasonRevoked},
+		{"two earlier timestamps", "", crl("1", before, "abc123."+itoa(issued-100)), verify.Pass, verify.ReasonOK},
+		{"a rid outside the base64url alphabet", "", crl("1", "zzz", "ab+c/="), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a rid with a space", "", crl("1", "ab c"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty rid", "", crl("1", ""), verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty rid with a timestamp", "", crl("1", "."+itoa(issued)), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a timestamp with a sign", "", crl("1", "zzz.+1642000000"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"a timestamp with a fraction", "", crl("1", "zzz.1642000000.5"), verify.Manual, verify.ReasonRevocationUnknown},
+		{"an empty timestamp", "", crl("1", "zzz."), verify.Manual, verify.ReasonRevocationUnknown},
+	}
+}
+
+func TestSHCRevocationStrict(t *testing.T) {
+	iss := testSHCIssuer(t)
+	jws := sign(t, card()) // rid abc123
+	for _, tc := range shcRevocationCases(iss.KID(), card().IssuedAt.Unix()) {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := verify.NewTrust()
+			crls := map[string][]byte{}
+			if tc.crl != "" {
+				crls[iss.KID()] = []byte(tc.crl)
+			}
+			if err := tr.AddSHCIssuer(iss.Iss, jwksWith(t, tc.crlVersion), crls); err != nil {
+				t.Fatal(err)
+			}
+			res := verify.New(tr, at(shcNow)).VerifyJWS(jws)
+			if res.Verdict != tc.want || res.Reason != tc.reason {
+				t.Errorf("%s %s (%s), want %s %s", res.Verdict, res.Reason, res.Detail, tc.want, tc.reason)
+			}
+			if tc.reason == verify.ReasonRevocationUnknown && len(tr.Warnings()) == 0 {
+				t.Error("the trust list's problem is not reported")
+			}
+		})
+	}
+}
+
+// FuzzSHCRevocationList: whatever a list says, a card is passed only when
+// the list was read and does not revoke it.
+func FuzzSHCRevocationList(f *testing.F) {
+	iss := testSHCIssuer(f)
+	for _, tc := range shcRevocationCases(iss.KID(), card().IssuedAt.Unix()) {
+		f.Add(tc.crlVersion, tc.crl)
+	}
+	jws := sign(f, card())
+	f.Fuzz(func(t *testing.T, crlVersion, crl string) {
+		if crlVersion != "" && !json.Valid([]byte(crlVersion)) {
+			return
+		}
+		tr := verify.NewTrust()
+		if err := tr.AddSHCIssuer(iss.Iss, jwksWith(t, crlVersion), map[string][]byte{iss.KID(): []byte(crl)}); err != nil {
+			return
+		}
+		res := verify.New(tr, at(shcNow)).VerifyJWS(jws)
+		var list struct{ Rids []string }
+		if res.Verdict == verify.Pass && json.Unmarshal([]byte(crl), &list) == nil && slices.Contains(list.Rids, "abc123") {
+			t.Fatalf("a list naming the card's rid bare passed it: %s", crl)
+		}
+		if res.Verdict != verify.Pass && res.Reason != verify.ReasonRevoked && res.Reason != verify.ReasonRevocationUnknown {
+			t.Fatalf("%s %s (%s)", res.Verdict, res.Reason, res.Detail)
+		}
+	})
+}
+
+// TestSHCChunkHeader: a chunk header is judged truthfully. "1/1" is a
+// whole card wearing the header the specification reserves for split
+// ones; the card is intact and signed, so it is decided as a card, and the
+// detail says what is odd about it. A header that is really wrong fails
+// with the prefix check passed (the prefix is there) and a detail that
+// names the rule it breaks.
+func TestSHCChunkHeader(t *testing.T) {
+	jws := sign(t, card())
+	digits := demo.NumericQR(jws)[5:]
+	for _, tc := range []struct {
+		name   string
+		text   string
+		want   verify.Verdict
+		reason verify.Reason
+		detail string // a part the detail must hold
+	}{
+		{"1/1", "shc:/1/1/" + digits, verify.Pass, verify.ReasonOK, "1/1"},
+		{"1/1 of a card signed by a stranger", "shc:/1/1/" + demo.NumericQR(withPart(jws, 2, b64u.EncodeToString(make([]byte, 64))))[5:], verify.Fail, verify.ReasonSignature, ""},
+		{"0/2", "shc:/0/2/" + digits, verify.Fail, verify.ReasonEncoding, "part 0"},
+		{"3/2", "shc:/3/2/" + digits, verify.Fail, verify.ReasonEncoding, "part 3 of 2"},
+		{"2/1", "shc:/2/1/" + digits, verify.Fail, verify.ReasonEncoding, "part 2 of 1"},
+		{"1/11", "shc:/1/11/" + digits, verify.Fail, verify.ReasonEncoding, "at most 10"},
+		{"01/2", "shc:/01/2/" + digits, verify.Fail, verify.ReasonEncoding, "chunk header"},
+		{"no digits after the header", "shc:/1/2/", verify.Fail, verify.ReasonEncoding, "digits"},
+		{"i/n without a third slash", "shc:/1/2" + digits, verify.Fail, verify.ReasonEncoding, "chunk header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := verify.New(shcTrust(t, ""), at(shcNow)).Verify([]byte(tc.text))
+			if res.Verdict != tc.want || res.Reason != tc.reason {
+				t.Fatalf("%s %s (%s), want %s %s", res.Verdict, res.Reason, res.Detail, tc.want, tc.reason)
+			}
+			if res.Checks.Prefix != verify.Passed {
+				t.Errorf("checks.prefix %s: the text starts with shc:/", res.Checks.Prefix)
+			}
+			if !strings.Contains(res.Detail, tc.detail) {
+				t.Errorf("detail %q does not say %q", res.Detail, tc.detail)
+			}
+			if strings.Contains(res.Detail, "1 ≤ i ≤ n") && tc.name == "1/1" {
+				t.Errorf("detail %q is false for 1/1", res.Detail)
+			}
+		})
+	}
+	// Given whole, as files or batches do, 1/1 is the card.
+	if got, err := verify.AssembleSHC([]string{"shc:/1/1/" + digits}); err != nil || got != jws {
+		t.Errorf("AssembleSHC(1/1): %v", err)
+	}
+	if _, err := verify.AssembleSHC([]string{"shc:/1/1/" + digits, "shc:/1/1/" + digits}); err == nil {
+		t.Error("AssembleSHC took two whole cards as one")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,8 +27,10 @@ type shcIssuer struct {
 // shcKey is an issuer's signing key, bound to (iss, kid).
 type shcKey struct {
 	jwk jose.JSONWebKey
-	// crl is the key's revocation list; crlIssue says why it cannot be
-	// used when it is set. A key without a list revokes nothing.
+	// crl is the key's revocation list, when one was read. crlIssue says
+	// why the key's revocation is unknown: a list that breaks the
+	// specification, one older than the key's crlVersion, or none where
+	// the key names one. A key with neither revokes nothing.
 	crl      *shcCRL
 	crlIssue string
 }
@@ -64,6 +67,15 @@ func (t *Trust) AddSHCIssuer(iss string, jwks []byte, crls map[string][]byte) er
 	if err := json.Unmarshal(jwks, &set); err != nil {
 		return fmt.Errorf("%w: issuer %s: JWKS: %v", ErrTrust, iss, err)
 	}
+	// go-jose drops the members it does not know; crlVersion is one.
+	var extra struct {
+		Keys []struct {
+			CRLVersion json.RawMessage `json:"crlVersion"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(jwks, &extra); err != nil || len(extra.Keys) != len(set.Keys) {
+		return fmt.Errorf("%w: issuer %s: JWKS: the keys cannot be read", ErrTrust, iss)
+	}
 	is := t.shc[iss]
 	if is == nil {
 		is = &shcIssuer{iss: iss, keys: map[string]*shcKey{}}
@@ -74,14 +86,7 @@ func (t *Trust) AddSHCIssuer(iss string, jwks []byte, crls map[string][]byte) er
 			continue
 		}
 		key := &shcKey{jwk: k}
-		if raw, ok := crls[k.KeyID]; ok {
-			crl, err := parseSHCCRL(raw, k.KeyID)
-			if err != nil {
-				key.crlIssue = err.Error()
-				t.warn("issuer %s: key %s: revocation list unusable: %v", iss, k.KeyID, err)
-			}
-			key.crl = crl
-		}
+		t.readRevocation(iss, key, extra.Keys[i].CRLVersion, crls)
 		is.keys[k.KeyID] = key
 	}
 	if len(is.keys) == 0 {
@@ -117,37 +122,124 @@ func shcKeyIssue(k jose.JSONWebKey) string {
 	return ""
 }
 
+// readRevocation reads a key's revocation list, strictly: the
+// specification (SMART Health Cards framework, "Revocation") says that a
+// key whose JWK carries crlVersion has a list at
+// iss/.well-known/crl/<kid>.json whose counter ctr is that version, and
+// that verifiers SHALL check it. A list that breaks the specification, is
+// older than crlVersion, or is missing leaves the key's revocation unknown
+// (its cards get a manual check), never "not revoked"; the warning says
+// what is wrong for whoever maintains the trust list.
+func (t *Trust) readRevocation(iss string, key *shcKey, crlVersion json.RawMessage, crls map[string][]byte) {
+	kid := key.jwk.KeyID
+	version := 0
+	if len(crlVersion) > 0 {
+		v, ok := counter(crlVersion)
+		if !ok {
+			key.crlIssue = "the issuer's key gives no usable revocation list version"
+			t.warn("issuer %s: key %s: crlVersion %.20s is not a whole number from 1: its cards' revocation is unknown", iss, kid, crlVersion)
+			return
+		}
+		version = v
+	}
+	raw, ok := crls[kid]
+	if !ok {
+		if version > 0 {
+			key.crlIssue = "the issuer's revocation list is missing from the trust list"
+			t.warn("issuer %s: key %s: the key names revocation list version %d and the trust list holds none: its cards' revocation is unknown", iss, kid, version)
+		}
+		return
+	}
+	crl, err := parseSHCCRL(raw, kid)
+	if err != nil {
+		key.crlIssue = "the issuer's revocation list breaks the specification"
+		t.warn("issuer %s: key %s: revocation list unusable, its cards' revocation is unknown: %v", iss, kid, err)
+		return
+	}
+	key.crl = crl
+	if crl.ctr < version {
+		// Still used: what an older list revokes stays revoked.
+		key.crlIssue = "the issuer's revocation list is out of date"
+		t.warn("issuer %s: key %s: revocation list counter %d is older than the key's crlVersion %d: its cards' revocation is unknown", iss, kid, crl.ctr, version)
+	}
+}
+
+// counter reads a ctr or crlVersion: a JSON whole number from 1, written
+// as one (not "1", 1.0 or 1e0).
+func counter(raw json.RawMessage) (int, bool) {
+	n, ok := wholeNumber(string(raw), 9)
+	return int(n), ok
+}
+
+// wholeNumber reads a number from 1 written in at most max plain digits:
+// no sign, no leading zero, no fraction or exponent.
+func wholeNumber(s string, max int) (int64, bool) {
+	if s == "" || s[0] < '1' || s[0] > '9' || len(s) > max || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// isRID reports whether s is a rid as the specification allows it: 1 to
+// 24 characters of the base64url alphabet.
+func isRID(s string) bool {
+	if s == "" || len(s) > maxRIDLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // parseSHCCRL reads a revocation list as published at
-// /.well-known/crl/<kid>.json.
+// /.well-known/crl/<kid>.json. The same rid listed more than once means
+// its strictest entry: a bare rid (every card) over any timestamp, and
+// the latest timestamp over earlier ones.
 func parseSHCCRL(raw []byte, kid string) (*shcCRL, error) {
 	var f struct {
-		Kid    string   `json:"kid"`
-		Method string   `json:"method"`
-		Ctr    int      `json:"ctr"`
-		Rids   []string `json:"rids"`
+		Kid    string          `json:"kid"`
+		Method string          `json:"method"`
+		Ctr    json.RawMessage `json:"ctr"`
+		Rids   *[]string       `json:"rids"`
 	}
-	if err := json.Unmarshal(raw, &f); err != nil {
+	if err := strictJSON(raw, &f); err != nil {
 		return nil, fmt.Errorf("not a revocation list: %v", err)
 	}
 	if f.Method != "rid" {
-		return nil, fmt.Errorf("method %q; only \"rid\" is defined", f.Method)
+		return nil, fmt.Errorf("method %.20q; only \"rid\" is defined", f.Method)
 	}
 	if f.Kid != kid {
-		return nil, fmt.Errorf("it is for key %q", f.Kid)
+		return nil, fmt.Errorf("it is for key %.48q", f.Kid)
 	}
-	crl := &shcCRL{ctr: f.Ctr, rids: make(map[string]float64, len(f.Rids))}
-	for _, entry := range f.Rids {
+	ctr, ok := counter(f.Ctr)
+	if !ok {
+		return nil, fmt.Errorf("ctr %.20s is not a whole number from 1", f.Ctr)
+	}
+	if f.Rids == nil {
+		return nil, errors.New("no rids list")
+	}
+	crl := &shcCRL{ctr: ctr, rids: make(map[string]float64, len(*f.Rids))}
+	for i, entry := range *f.Rids {
 		rid, ts, hasTS := strings.Cut(entry, ".")
-		if rid == "" || len(rid) > maxRIDLength {
-			return nil, fmt.Errorf("rid %.40q is not 1 to %d characters", rid, maxRIDLength)
+		if !isRID(rid) {
+			return nil, fmt.Errorf("rids[%d] is not 1 to %d characters of the base64url alphabet", i, maxRIDLength)
 		}
 		var at float64
 		if hasTS {
-			n, err := strconv.ParseInt(ts, 10, 64)
-			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("rid %q has a bad timestamp %q", rid, ts)
+			n, ok := wholeNumber(ts, 12) // seconds: 12 digits reach the year 33658
+			if !ok {
+				return nil, fmt.Errorf("rids[%d] has a timestamp that is not whole seconds", i)
 			}
 			at = float64(n)
+		}
+		if old, seen := crl.rids[rid]; seen && (old == 0 || at != 0 && old > at) {
+			continue // an entry already as strict or stricter
 		}
 		crl.rids[rid] = at
 	}
@@ -156,10 +248,11 @@ func parseSHCCRL(raw []byte, kid string) (*shcCRL, error) {
 
 // revokes reports whether the list revokes a card with this rid issued at
 // nbf: a rid alone revokes every card; rid.timestamp revokes the cards
-// issued before the timestamp (re-issued cards after it stand).
-func (c *shcCRL) revokes(rid string, nbf float64) bool {
+// issued before the timestamp (re-issued cards after it stand). A card
+// whose issue time is unknown (nbfOK false) is revoked by a bare rid only.
+func (c *shcCRL) revokes(rid string, nbf float64, nbfOK bool) bool {
 	at, ok := c.rids[rid]
-	return ok && (at == 0 || nbf < at)
+	return ok && (at == 0 || nbfOK && nbf < at)
 }
 
 // lookupSHC returns the key (iss, kid), or why there is none.

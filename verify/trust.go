@@ -406,6 +406,22 @@ func (t *Trust) Add(data []byte) error {
 	}
 }
 
+// AddSource adds one trust source given as its bytes, as Add does, and
+// names it (a file's path, a URL) in its errors, so an operator knows
+// which source to fix. A source over MaxTrustFile is refused before it is
+// read. verify does no I/O: the caller reads the source, and should read
+// at most MaxTrustFile+1 bytes of it (io.LimitReader) so that a source
+// too large is refused without being held.
+func (t *Trust) AddSource(name string, data []byte) error {
+	if len(data) > MaxTrustFile {
+		return fmt.Errorf("%s: %w: larger than %d MiB", name, ErrTrust, MaxTrustFile>>20)
+	}
+	if err := t.Add(data); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
 // AddFile adds the trust source in the named file; see Add.
 func (t *Trust) AddFile(path string) error {
 	f, err := os.Open(path)

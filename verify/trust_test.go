@@ -1065,3 +1065,73 @@ func FuzzTrustAdd(f *testing.F) {
 		}
 	})
 }
+
+// TestTrustAddSource: AddSource does what AddFile does, given the bytes
+// instead of the file, so callers can read files themselves and verify
+// does no I/O. Each source gives the same Trust both ways.
+func TestTrustAddSource(t *testing.T) {
+	dir := t.TempDir()
+	ders := [][]byte{mintCert(t, freshP256(t), nil), mintCert(t, freshP256(t), nil), mintCert(t, freshP256(t), nil)}
+	sources := map[string][]byte{
+		"list.json": listJSON(t, map[string]any{
+			"version": 3,
+			"dsc":     []any{map[string]any{"certificate": enc64(ders[0])}, map[string]any{"certificate": "not base64"}},
+			"revoked": map[string]any{"uci": []string{enc64(sha16("URN:UVCI:01:KR:1"))}},
+		}),
+		"chain.pem": append(pemOf("CERTIFICATE", ders[1]), pemOf("CERTIFICATE", ders[2])...),
+		"one.der":   ders[0],
+		"bom.json":  append([]byte("\xef\xbb\xbf"), listJSON(t, map[string]any{"dsc": []any{map[string]any{"certificate": enc64(ders[2])}}})...),
+	}
+	for name, data := range sources {
+		t.Run(name, func(t *testing.T) {
+			fromFile, fromBytes := NewTrust(), NewTrust()
+			errFile := fromFile.AddFile(writeTrustFile(t, dir, name, data))
+			errBytes := fromBytes.AddSource(name, data)
+			if errFile != nil || errBytes != nil {
+				t.Fatalf("AddFile: %v; AddSource: %v", errFile, errBytes)
+			}
+			if fromFile.Signers() != fromBytes.Signers() || fromFile.Revoked() != fromBytes.Revoked() ||
+				fromFile.Version != fromBytes.Version || len(fromFile.Warnings()) != len(fromBytes.Warnings()) {
+				t.Errorf("from the file: %d signers, %d revoked, version %d, %d warnings; from the bytes: %d, %d, %d, %d",
+					fromFile.Signers(), fromFile.Revoked(), fromFile.Version, len(fromFile.Warnings()),
+					fromBytes.Signers(), fromBytes.Revoked(), fromBytes.Version, len(fromBytes.Warnings()))
+			}
+			if fromBytes.Signers() == 0 {
+				t.Error("nothing trusted")
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"bad.json", []byte(`{"version":`)},
+		{"empty.pem", []byte("-----BEGIN NOTHING-----\n-----END NOTHING-----\n")},
+		{"garbage.der", []byte("not a certificate")},
+		// One byte over the cap: refused by its size, before it is read
+		// (the zero pages are never touched).
+		{"large.pem", make([]byte, MaxTrustFile+1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := NewTrust()
+			err := tr.AddSource("https://example.org/"+tc.name, tc.data)
+			if !errors.Is(err, ErrTrust) || !strings.Contains(err.Error(), "https://example.org/"+tc.name) {
+				t.Fatalf("AddSource = %v, want an ErrTrust that names the source", err)
+			}
+			if tr.Signers() != 0 || tr.Revoked() != 0 {
+				t.Error("a refused source added keys")
+			}
+		})
+	}
+}
+
+// TestTrustAddSourceAtCap: a source of exactly MaxTrustFile bytes is within
+// the cap, and loads.
+func TestTrustAddSourceAtCap(t *testing.T) {
+	data := make([]byte, MaxTrustFile)
+	copy(data, pemOf("CERTIFICATE", mintCert(t, trustKey(t, "p256"), nil)))
+	tr := NewTrust()
+	if err := tr.AddSource("cap.pem", data); err != nil || tr.Signers() != 1 {
+		t.Fatalf("AddSource of exactly MaxTrustFile bytes: %v, %d signers", err, tr.Signers())
+	}
+}
