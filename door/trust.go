@@ -138,10 +138,7 @@ func AddTrustFile(tr *verify.Trust, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := tr.Add(data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return tr.AddSource(path, data)
 }
 
 // readTrustFile reads a trust file, refusing one over the cap before
@@ -160,7 +157,7 @@ func readTrustFile(path string) ([]byte, error) {
 	case st.IsDir():
 		return nil, fmt.Errorf("%s is a directory", path)
 	case st.Size() > verify.MaxTrustFile:
-		return nil, fmt.Errorf("%s is %d MiB, over the %d MiB cap", path, st.Size()>>20, verify.MaxTrustFile>>20)
+		return nil, fmt.Errorf("%s: %w: %d MiB, over the %d MiB cap", path, verify.ErrTrust, st.Size()>>20, verify.MaxTrustFile>>20)
 	case st.Size() == 0:
 		return nil, fmt.Errorf("%s is empty", path)
 	}
@@ -169,7 +166,7 @@ func readTrustFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(data) > verify.MaxTrustFile {
-		return nil, fmt.Errorf("%s grew over the %d MiB cap", path, verify.MaxTrustFile>>20)
+		return nil, fmt.Errorf("%s: %w: it grew over the %d MiB cap", path, verify.ErrTrust, verify.MaxTrustFile>>20)
 	}
 	return data, nil
 }

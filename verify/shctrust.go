@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,10 +117,22 @@ func shcKeyIssue(k jose.JSONWebKey) string {
 	if err != nil {
 		return "no thumbprint: " + err.Error()
 	}
-	if k.KeyID != b64url.EncodeToString(tp) {
+	if k.KeyID != b64url.EncodeToString(tp) && k.KeyID != shortThumbprint(pub) {
 		return "kid is not the key's RFC 7638 thumbprint"
 	}
 	return ""
+}
+
+// shortThumbprint is the RFC 7638 thumbprint of an EC key written with its
+// coordinates' leading zero bytes dropped: some issuers (hospital networks
+// on one vendor's software) published their keys so, and computed the kid
+// their cards carry over that spelling. It is the same point; the kid
+// still binds the card to it.
+func shortThumbprint(pub *ecdsa.PublicKey) string {
+	x, y := pub.X.Bytes(), pub.Y.Bytes() // big-endian, without leading zeros
+	canon := `{"crv":"P-256","kty":"EC","x":"` + b64url.EncodeToString(x) + `","y":"` + b64url.EncodeToString(y) + `"}`
+	sum := sha256.Sum256([]byte(canon))
+	return b64url.EncodeToString(sum[:])
 }
 
 // readRevocation reads a key's revocation list, strictly: the

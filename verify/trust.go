@@ -14,8 +14,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/veraison/go-cose"
@@ -420,35 +418,4 @@ func (t *Trust) AddSource(name string, data []byte) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
-}
-
-// AddFile adds the trust source in the named file; see Add.
-func (t *Trust) AddFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxTrustFile+1))
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > MaxTrustFile {
-		return fmt.Errorf("%s: %w: larger than %d MiB", path, ErrTrust, MaxTrustFile>>20)
-	}
-	if err := t.Add(data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// LoadTrust reads several trust sources into one Trust: they add up.
-func LoadTrust(paths ...string) (*Trust, error) {
-	t := NewTrust()
-	for _, p := range paths {
-		if err := t.AddFile(p); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
 }

@@ -16,10 +16,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"io/fs"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -785,119 +782,7 @@ func TestTrustAdd(t *testing.T) {
 	}
 }
 
-// writeTrustFile writes a trust source into dir and returns its path.
-func writeTrustFile(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
-func TestLoadTrust(t *testing.T) {
-	dir := t.TempDir()
-	ders := make([][]byte, 5)
-	for i := range ders {
-		ders[i] = mintCert(t, freshP256(t), nil)
-	}
-	list := writeTrustFile(t, dir, "list.json", listJSON(t, map[string]any{
-		"version": 2,
-		"dsc":     []any{map[string]any{"certificate": enc64(ders[0])}, map[string]any{"certificate": enc64(ders[1])}},
-		"revoked": map[string]any{"uci": []string{enc64(sha16("URN:UVCI:01:KR:1"))}},
-	}))
-	chain := writeTrustFile(t, dir, "chain.pem", append(pemOf("CERTIFICATE", ders[2]), pemOf("CERTIFICATE", ders[3])...))
-	one := writeTrustFile(t, dir, "one.der", ders[4])
-
-	tr, err := LoadTrust(list, chain, one)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tr.Signers() != 5 || tr.Revoked() != 1 || tr.Version != 2 {
-		t.Errorf("Signers() %d, Revoked() %d, Version %d; want 5, 1, 2", tr.Signers(), tr.Revoked(), tr.Version)
-	}
-	for i, der := range ders {
-		if len(tr.lookup(KeyID(der))) != 1 {
-			t.Errorf("certificate %d missing", i)
-		}
-	}
-
-	// The same file twice: its keys count once.
-	tr, err = LoadTrust(chain, chain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tr.Signers() != 2 {
-		t.Errorf("Signers() = %d from one file loaded twice, want 2", tr.Signers())
-	}
-
-	tr, err = LoadTrust()
-	if err != nil || tr == nil || tr.Signers() != 0 {
-		t.Errorf("LoadTrust() = %v, %v; want an empty Trust", tr, err)
-	}
-}
-
-func TestLoadTrustErrors(t *testing.T) {
-	dir := t.TempDir()
-	good := writeTrustFile(t, dir, "good.der", mintCert(t, trustKey(t, "p256"), nil))
-	bad := writeTrustFile(t, dir, "bad.json", []byte(`{"version":`))
-	missing := filepath.Join(dir, "missing.pem")
-
-	// One byte over the cap, and otherwise a good source: the size alone
-	// must refuse it.
-	large := paddedPEM(t, dir, "large.pem", MaxTrustFile+1)
-
-	for _, tc := range []struct {
-		name  string
-		paths []string
-		is    error
-	}{
-		{"missing", []string{missing}, fs.ErrNotExist},
-		{"missing after a good file", []string{good, missing}, fs.ErrNotExist},
-		{"bad content", []string{good, bad}, ErrTrust},
-		{"over MaxTrustFile", []string{large}, ErrTrust},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tr, err := LoadTrust(tc.paths...)
-			if !errors.Is(err, tc.is) {
-				t.Fatalf("LoadTrust = %v, want an error wrapping %v", err, tc.is)
-			}
-			// The operator needs to know which file to fix.
-			if last := tc.paths[len(tc.paths)-1]; !strings.Contains(err.Error(), last) {
-				t.Errorf("error %q does not name %s", err, last)
-			}
-			if tr != nil {
-				t.Errorf("LoadTrust returned a Trust with its error: half a trust list must not be used")
-			}
-		})
-	}
-}
-
-// paddedPEM writes a PEM certificate padded with NUL bytes to size: PEM
-// decoding skips what follows the last block, so the file is a good trust
-// source of any size. The padding is a hole made by os.Truncate, so the file
-// costs no disk.
-func paddedPEM(t *testing.T, dir, name string, size int64) string {
-	t.Helper()
-	p := writeTrustFile(t, dir, name, pemOf("CERTIFICATE", mintCert(t, trustKey(t, "p256"), nil)))
-	if err := os.Truncate(p, size); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// TestTrustAddFileAtCap: a file of exactly MaxTrustFile bytes is within the
-// cap, and loads.
-func TestTrustAddFileAtCap(t *testing.T) {
-	p := paddedPEM(t, t.TempDir(), "cap.pem", MaxTrustFile)
-	tr := NewTrust()
-	if err := tr.AddFile(p); err != nil {
-		t.Fatalf("AddFile of exactly MaxTrustFile bytes: %v", err)
-	}
-	if tr.Signers() != 1 {
-		t.Errorf("Signers() = %d, want 1", tr.Signers())
-	}
-}
 
 // TestRevocationsIsRevoked builds each list with hashes computed here, from
 // the DCC revocation specification, not with revocationHash.
@@ -1066,11 +951,10 @@ func FuzzTrustAdd(f *testing.F) {
 	})
 }
 
-// TestTrustAddSource: AddSource does what AddFile does, given the bytes
-// instead of the file, so callers can read files themselves and verify
+// TestTrustAddSource: AddSource is Add with the source's name in every
+// error and the size cap first: callers read files themselves and verify
 // does no I/O. Each source gives the same Trust both ways.
 func TestTrustAddSource(t *testing.T) {
-	dir := t.TempDir()
 	ders := [][]byte{mintCert(t, freshP256(t), nil), mintCert(t, freshP256(t), nil), mintCert(t, freshP256(t), nil)}
 	sources := map[string][]byte{
 		"list.json": listJSON(t, map[string]any{
@@ -1085,10 +969,10 @@ func TestTrustAddSource(t *testing.T) {
 	for name, data := range sources {
 		t.Run(name, func(t *testing.T) {
 			fromFile, fromBytes := NewTrust(), NewTrust()
-			errFile := fromFile.AddFile(writeTrustFile(t, dir, name, data))
+			errFile := fromFile.Add(data)
 			errBytes := fromBytes.AddSource(name, data)
 			if errFile != nil || errBytes != nil {
-				t.Fatalf("AddFile: %v; AddSource: %v", errFile, errBytes)
+				t.Fatalf("Add: %v; AddSource: %v", errFile, errBytes)
 			}
 			if fromFile.Signers() != fromBytes.Signers() || fromFile.Revoked() != fromBytes.Revoked() ||
 				fromFile.Version != fromBytes.Version || len(fromFile.Warnings()) != len(fromBytes.Warnings()) {
