@@ -782,8 +782,6 @@ func TestTrustAdd(t *testing.T) {
 	}
 }
 
-
-
 // TestRevocationsIsRevoked builds each list with hashes computed here, from
 // the DCC revocation specification, not with revocationHash.
 func TestRevocationsIsRevoked(t *testing.T) {
