@@ -173,6 +173,7 @@ var korean = Text{
 		verify.ReasonUpstreamDown:      "확인 서버가 응답하지 않습니다: 직접 확인하세요",
 		verify.ReasonTokenUsed:         "이미 사용한 QR 코드입니다: 새로 받아 주세요",
 		verify.ReasonTokenInvalid:      "유효하지 않거나 시간이 지난 QR 코드입니다",
+		verify.ReasonTokenRefused:      "확인 기관이 이 QR 코드를 거부했습니다",
 	},
 	Checks: map[string]string{
 		"solo-diner":      "혼자 식사하는 미접종자: 직원이 확인",
@@ -315,6 +316,7 @@ var english = Text{
 		verify.ReasonUpstreamDown:      "the authority's server did not answer: check by hand",
 		verify.ReasonTokenUsed:         "this code was already used: ask for a new one",
 		verify.ReasonTokenInvalid:      "the code is unknown or has expired",
+		verify.ReasonTokenRefused:      "the authority refused the code",
 	},
 	Checks: map[string]string{
 		"solo-diner":      "unvaccinated, dining alone: staff confirm",

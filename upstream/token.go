@@ -151,12 +151,23 @@ func unavailable(token string, err error) verify.Result {
 }
 
 // fromReply turns the authority's answer into a Result; everything it
-// says is cleaned as if it came from a pass.
+// says is cleaned as if it came from a pass, and only munjigi's own codes
+// leave here as codes: a verdict or reason the kiosk does not know becomes
+// a check by hand or "token-refused", with the server's word (cleaned) in
+// the detail.
 func fromReply(token string, tr TokenReply) verify.Result {
 	r := verify.Result{Format: verify.FormatToken, Verdict: verify.Verdict(tr.Verdict), PassID: "token:" + token}
-	r.Reason = verify.Reason(verify.Sanitize(tr.Reason, 40))
-	if r.Reason == "" {
+	said := verify.Sanitize(tr.Reason, 40)
+	switch r.Verdict {
+	case verify.Pass:
 		r.Reason = verify.ReasonOK
+	case verify.Fail, verify.Manual:
+		r.Reason = verify.Reason(said)
+		if r.Reason != verify.ReasonTokenUsed && r.Reason != verify.ReasonTokenInvalid {
+			r.Reason = verify.ReasonTokenRefused
+		}
+	default:
+		r.Verdict, r.Reason = verify.Manual, verify.ReasonTokenRefused
 	}
 	switch tr.Type {
 	case "v", "t", "r":
@@ -174,7 +185,7 @@ func fromReply(token string, tr TokenReply) verify.Result {
 		verify.ReasonTokenInvalid: "the authority does not know the code, or it expired",
 	}[r.Reason]
 	if r.Detail == "" {
-		r.Detail = "the authority's verdict: " + string(r.Reason)
+		r.Detail = "the authority refused the code: " + said
 	}
 	return r
 }

@@ -76,6 +76,7 @@ const (
 	ReasonUpstreamDown Reason = "upstream-unavailable" // the authority did not answer within the budget: check by hand
 	ReasonTokenUsed    Reason = "token-used"           // the token was already used
 	ReasonTokenInvalid Reason = "token-invalid"        // the authority does not know the token, or it expired
+	ReasonTokenRefused Reason = "token-refused"        // the authority refused the token for a reason of its own
 )
 
 // Check is the outcome of one step: not reached, passed or failed. It
@@ -227,5 +228,5 @@ var Reasons = []Reason{
 	ReasonUnknownSigner, ReasonAlgorithm, ReasonSignature, ReasonNotYetValid, ReasonExpired, ReasonSignerWindow,
 	ReasonKeyUsage, ReasonContent, ReasonRevoked, ReasonInternal, ReasonRuleFailed, ReasonRuleManual, ReasonRuleError,
 	ReasonIncomplete, ReasonRevocationUnknown, ReasonReused, ReasonClockUntrusted, ReasonMisread,
-	ReasonUpstreamDown, ReasonTokenUsed, ReasonTokenInvalid,
+	ReasonUpstreamDown, ReasonTokenUsed, ReasonTokenInvalid, ReasonTokenRefused,
 }
