@@ -235,7 +235,7 @@ func doctorTerminal(cfg *config.Config, unit string, say sayFunc) {
 	}
 	// What the terminal can show, from its TERM (this command's output
 	// may be a pipe, or another terminal than the service's).
-	profile := termenv.NewOutput(os.Stdout, termenv.WithTTY(true), termenv.WithEnvironment(termEnv{term})).EnvColorProfile()
+	profile := colourProfile(term)
 	colours := map[termenv.Profile]string{termenv.Ascii: "no colours", termenv.ANSI: "16 colours", termenv.ANSI256: "256 colours", termenv.TrueColor: "true colour"}[profile]
 	switch {
 	case term == "" || term == "dumb":
@@ -288,6 +288,16 @@ func serviceTerminal(unit string) (term string, fbterm bool, err error) {
 		fh.Close()
 	}
 	return term, fbterm, nil
+}
+
+// colourProfile is what a terminal of this TERM shows, as the kiosk will
+// draw for it: fbterm draws the 16 ANSI colours (its 256 colours are not
+// xterm's), which termenv does not know by name.
+func colourProfile(term string) termenv.Profile {
+	if term == "fbterm" {
+		return termenv.ANSI
+	}
+	return termenv.NewOutput(os.Stdout, termenv.WithTTY(true), termenv.WithEnvironment(termEnv{term})).EnvColorProfile()
 }
 
 // termEnv is an environment holding only TERM, for termenv.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"munjigi/door"
 	"munjigi/scanner"
@@ -53,6 +54,12 @@ func runKiosk(d *door.Door, o kioskOptions, io IO) error {
 		Wedge:        scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
 		DedupeWindow: cfg.Scanner.DedupeWindow,
 	})
+	if os.Getenv("TERM") == "fbterm" {
+		// fbterm (the Korean console) draws the 16 ANSI colours; its
+		// 256-colour sequences are its own, and termenv would otherwise
+		// draw no colour at all for a TERM it does not know.
+		lipgloss.SetColorProfile(colourProfile("fbterm"))
+	}
 	opts := []tea.ProgramOption{tea.WithAltScreen()}
 	if f, ok := io.In.(*os.File); ok {
 		opts = append(opts, tea.WithInput(f))

@@ -32,6 +32,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
 		os.Exit(1)
 	}
+	// Other users may run it (tests that drop root).
+	os.Chmod(dir, 0o755)
 	binPath = filepath.Join(dir, "munjigi")
 	// Build with the go command rather than calling run(): the tests must see
 	// what the shipped binary does, go:debug settings and os.Exit included.

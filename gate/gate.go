@@ -213,7 +213,7 @@ func logCode(err error) LogCode {
 	switch {
 	case errors.Is(err, store.ErrFull):
 		return LogFull
-	case errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+	case errors.Is(err, store.ErrReadOnly), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		return LogReadOnly
 	}
 	return LogFailed
