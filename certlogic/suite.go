@@ -38,8 +38,6 @@ type Outcome struct {
 	Err     error  // nil when it passed
 }
 
-// Passed reports whether the assertion ran and held.
-func (o Outcome) Passed() bool { return !o.Skipped && o.Err == nil }
 
 // decodeJSON reads JSON with numbers kept exact (json.Number).
 func decodeJSON(b []byte) (any, error) {

@@ -682,16 +682,6 @@ func TestConvertVCISnapshots(t *testing.T) {
 	}
 }
 
-func countContaining(ss []string, sub string) int {
-	n := 0
-	for _, s := range ss {
-		if strings.Contains(s, sub) {
-			n++
-		}
-	}
-	return n
-}
-
 // TestReportText: the report names every entry it skipped or mended.
 func TestReportText(t *testing.T) {
 	fixtures(t)

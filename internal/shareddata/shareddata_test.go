@@ -60,6 +60,3 @@ func TestPath(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool {
-	return len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
-}
