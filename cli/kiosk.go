@@ -11,6 +11,7 @@ import (
 
 	"munjigi/door"
 	"munjigi/scanner"
+	"munjigi/store"
 	"munjigi/ui"
 )
 
@@ -96,3 +97,5 @@ func uiStatus(s door.Status, staleAfter time.Duration) ui.Status {
 }
 
 var _ ui.Door = (*door.Door)(nil)
+
+var _ ui.History = (*store.DB)(nil)

@@ -429,3 +429,5 @@ func (d *Door) Status() Status {
 	}
 	return s
 }
+
+var _ gate.Tokens = (*upstream.Tokens)(nil)
