@@ -835,3 +835,24 @@ func TestRulesList(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionAndCompletion: the binary says which it is, and writes a
+// shell's completion script.
+func TestVersionAndCompletion(t *testing.T) {
+	t.Parallel()
+	v := munjigi(t, nil, "version")
+	if v.code != 0 || !bytes.HasPrefix(v.stdout, []byte("munjigi ")) || !bytes.Contains(v.stdout, []byte("go1.")) {
+		t.Errorf("version: exit %d: %q", v.code, v.stdout)
+	}
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		c := munjigi(t, nil, "completion", shell)
+		if c.code != 0 || !bytes.Contains(c.stdout, []byte("munjigi")) || len(c.stdout) < 500 {
+			t.Errorf("completion %s: exit %d, %d bytes", shell, c.code, len(c.stdout))
+		}
+	}
+	// Without a terminal, munjigi alone says what to run instead.
+	o := munjigi(t, nil)
+	if o.code != exitUsage || !bytes.Contains(o.stderr, []byte("munjigi demo --table")) || !bytes.Contains(o.stderr, []byte("munjigi run --headless")) || len(o.stderr) > 600 {
+		t.Errorf("munjigi without a terminal: exit %d:\n%s", o.code, o.stderr)
+	}
+}

@@ -127,6 +127,10 @@ func TestReports(t *testing.T) {
 	if l.code != 0 || bytes.Count(l.stdout, []byte("\n")) != 3 || !bytes.Contains(l.stdout, []byte("2026-11-20T12:05:00+09:00  seq 3  manual  qr reused")) {
 		t.Errorf("lookup: exit %d:\n%s%s", l.code, l.stdout, l.stderr)
 	}
+	// Flags in any order.
+	if l2 := munjigi(t, nil, "lookup", "--db", path, validUVCI); l2.code != 0 || !bytes.Equal(l2.stdout, l.stdout) {
+		t.Errorf("lookup --db F ID: exit %d:\n%s%s", l2.code, l2.stdout, l2.stderr)
+	}
 	if l := munjigi(t, nil, "lookup", "URN:UVCI:01:KR:NEVER/HERE", "--db", path); l.code != exitNotPass || !bytes.Contains(l.stdout, []byte("not seen here")) {
 		t.Errorf("lookup of a stranger: exit %d: %s", l.code, l.stdout)
 	}
