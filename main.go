@@ -32,6 +32,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+
+	"munjigi/internal/version"
 )
 
 // exit statuses shared by every subcommand.
@@ -140,6 +142,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdDoctor(args[1:], stdin, stdout, stderr)
 	case "upstream":
 		return cmdUpstream(args[1:], stdout, stderr)
+	case "version": // the release this is (scripts/release.sh stamps it)
+		fmt.Fprintln(stdout, "munjigi", version.String())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
