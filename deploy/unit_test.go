@@ -36,8 +36,11 @@ func readFile(t *testing.T, path string) string {
 func verify(t *testing.T, dir string) {
 	t.Helper()
 	cmd := exec.Command("systemd-analyze", "verify", "munjigi.service")
-	cmd.Dir = "/"                                                // a unit name that is a file in the working directory is read from there
-	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+dir+":") // the trailing ":" keeps the system's units (getty@, multi-user.target)
+	// A unit name that is a file in the working directory is read from
+	// there, drop-ins aside: run it elsewhere.
+	cmd.Dir = "/"
+	// The trailing ":" keeps the system's units (getty@, multi-user.target).
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+dir+":")
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
