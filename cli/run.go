@@ -3,14 +3,18 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"os"
 	"fmt"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"munjigi/config"
 	"munjigi/door"
 	"munjigi/gate"
+	"munjigi/internal/startup"
 	"munjigi/internal/tty"
 	"munjigi/scanner"
 )
@@ -81,6 +85,35 @@ Usage: munjigi --help lists every command.
 
 // runDoor opens the door and runs it: the kiosk, or the headless door.
 func runDoor(io IO, k *kioskFlags) error {
+	err := openAndRun(io, k)
+	if k.headless || err == nil || errors.As(err, new(*exitError)) {
+		return err
+	}
+	// A kiosk that cannot start says why on its screen as well as in the
+	// journal: at the door, a blank tty1 helps nobody.
+	return startupFailed(io, k, err)
+}
+
+// startupFailed tells why the kiosk could not start, on its screen and in
+// the journal (package startup), holding the message on the screen for a
+// while under systemd; SIGTERM meanwhile is a stop, not a failure.
+func startupFailed(io IO, k *kioskFlags, err error) error {
+	out, ok1 := io.Out.(*os.File)
+	errf, ok2 := io.Err.(*os.File)
+	if !ok1 || !ok2 {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	startup.ForProcess(out, errf, config.Find(k.s.file)).Fail(ctx, err)
+	if ctx.Err() != nil {
+		return exitWith(ExitOK)
+	}
+	return exitWith(ExitUsage)
+}
+
+// openAndRun opens the door and runs it.
+func openAndRun(io IO, k *kioskFlags) error {
 	cfg, err := k.s.load()
 	if err != nil {
 		return err
