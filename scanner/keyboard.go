@@ -175,9 +175,14 @@ var (
 	pasteEnd   = []byte("\x1b[201~")
 )
 
-// read takes one read's bytes, all of which arrived at at.
+// read takes one read's bytes, all of which arrived by at.
 func (c *classifier) read(data []byte, at time.Time) {
 	c.advance(at)
+	// Keys that piled up while the reader was away (a loaded machine)
+	// came faster than it read them: they continue the run before them.
+	// Their real gap is not known, and taking it as the time since the
+	// last read would break a scanner's burst in two.
+	lumped := len(data) > keyLen(data)
 	for len(data) > 0 {
 		if c.pasting {
 			data = c.pasted(data, at)
@@ -190,7 +195,8 @@ func (c *classifier) read(data []byte, at time.Time) {
 			c.startPaste(at)
 			continue
 		}
-		c.key(k, at)
+		c.key(k, at, lumped)
+		lumped = false
 	}
 }
 
@@ -276,9 +282,12 @@ func (c *classifier) gapTo(at time.Time) (gap time.Duration, first bool) {
 	return g, false
 }
 
-// key takes one key.
-func (c *classifier) key(k []byte, at time.Time) {
+// key takes one key; lumped says more keys came in the same read.
+func (c *classifier) key(k []byte, at time.Time, lumped bool) {
 	g, first := c.gapTo(at)
+	if lumped {
+		g = min(g, c.gap)
+	}
 	afterCR := c.afterCR
 	c.afterCR, c.any = false, true
 	enter := len(k) == 1 && (k[0] == '\r' || k[0] == '\n')

@@ -99,6 +99,8 @@ var keyboardCases = []struct {
 	{"ended by LF", KeyOptions{}, typing(0, "HC1:ABCDEFGH\n", 4*ms, 0), time.Second, []string{"reading", "scan:HC1:ABCDEFGH"}},
 	{"ended by CRLF: one scan", KeyOptions{}, typing(0, "HC1:ABCDEFGH\r\n", 4*ms, 0), time.Second, []string{"reading", "scan:HC1:ABCDEFGH"}},
 	{"the terminal delivered the burst in one read", KeyOptions{}, []in{{0, dcc + "\r"}}, time.Second, []string{"reading", "scan:" + dcc}},
+	{"a reader that fell behind after the first key", KeyOptions{}, []in{{0, "H"}, {90 * ms, "C1:ABCD"}, {92 * ms, "EFGH\r"}}, time.Second,
+		[]string{"reading", "scan:HC1:ABCDEFGH"}},
 	{"two scans 100 ms apart", KeyOptions{}, join(typing(0, "HC1:AAAAAAAA\r", 4*ms, 0), typing(152*ms, "HC1:BBBBBBBB\r", 4*ms, 0)), time.Second,
 		[]string{"reading", "scan:HC1:AAAAAAAA", "reading", "scan:HC1:BBBBBBBB"}},
 	{"control keys inside a burst are data", KeyOptions{}, typing(0, "HC1:AB\x03CD\x1aEF\x1c\x1bGH\r", 2*ms, 0), time.Second,
