@@ -122,8 +122,11 @@ func (o KeyOptions) resolved() (gap, quiet time.Duration, minLen, maxLen int) {
 // (Quiet without a key). Inside it, runs are keys closer than Gap to each
 // other. A segment of one key with quiet before and after is a person's
 // key and is released; nothing else ever is. A segment ended by Enter is
-// a scan; one that falls quiet without Enter is a misread when it held a
-// scanner's burst, or nothing.
+// a scan when it is one run (whatever its length: a QR may hold "m4"), a
+// long run after a person's stray keys (they are left out), or a long
+// code with a scanner's run in it and pauses shorter than Quiet; else it
+// is nothing (Ignored). One that falls quiet without Enter is a misread
+// when it held a scanner's run, or nothing.
 type classifier struct {
 	gap, quiet time.Duration
 	minLen     int
@@ -228,14 +231,15 @@ func (c *classifier) settle(quiet bool) {
 	switch {
 	case c.pasting:
 		c.pasting, c.pasteAt = false, 0
-		c.conclude(Scan{Kind: Read, Err: fmt.Errorf("%w (a paste that never ended)", ErrIncomplete)})
+		c.conclude(Scan{Kind: Read, At: c.last, Err: fmt.Errorf("%w (a paste that never ended)", ErrIncomplete)})
 	case c.enter != 0:
-		if quiet {
-			c.release([]byte{c.enter})
-		} else {
-			c.emit(Scan{Kind: Ignored, At: c.last, Err: ErrKeysTooClose})
-		}
+		b := c.enter
 		c.enter = 0
+		if quiet {
+			c.release([]byte{b})
+		} else {
+			c.conclude(Scan{Kind: Ignored, At: c.last, Err: ErrKeysTooClose})
+		}
 	case c.seg.n > 0:
 		s := &c.seg
 		scannerRun := s.burst || (s.run >= burstKeys && !s.runSame)
