@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -57,10 +58,15 @@ func (d dedupe) Scans(ctx context.Context) <-chan Scan {
 	go func() {
 		defer close(out)
 		dd := &Deduper{Window: d.window}
+		reading := false // a Reading waits for its answer
 		for s := range in {
 			if !dd.Fresh(s) {
-				continue
+				if !reading {
+					continue
+				}
+				s = Scan{Kind: Ignored, At: s.At, Source: s.Source, Err: ErrDoubleRead}
 			}
+			reading = s.Kind == Reading
 			select {
 			case out <- s:
 			case <-ctx.Done():
@@ -73,3 +79,7 @@ func (d dedupe) Scans(ctx context.Context) <-chan Scan {
 	}()
 	return out
 }
+
+// ErrDoubleRead is the Err of the Ignored report that answers a Reading
+// when what was being read was a double read.
+var ErrDoubleRead = errors.New("scanner: the same code again within the window: one scan")

@@ -1,7 +1,9 @@
 package scanner
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,6 +41,61 @@ func TestDeduper(t *testing.T) {
 				if got := d.Fresh(s); got != r.want {
 					t.Errorf("read %d (%s at +%v): fresh %v, want %v", i, r.payload, r.after, got, r.want)
 				}
+			}
+		})
+	}
+}
+
+// fixed is a source that sends its scans and ends.
+type fixed []Scan
+
+func (f fixed) Scans(ctx context.Context) <-chan Scan {
+	out := make(chan Scan)
+	go func() {
+		defer close(out)
+		for _, s := range f {
+			select {
+			case out <- s:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// TestDedupeAnswersReading: a keyboard announces a scan (Reading) before
+// it ends; when the scan turns out to be a double read, the announcement
+// still gets its answer (Ignored), or the screen would say "reading…"
+// for ever. A source that does not announce gets nothing in its place.
+func TestDedupeAnswersReading(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	a := Scan{Kind: Read, Payload: []byte("A"), At: t0}
+	a2 := Scan{Kind: Read, Payload: []byte("A"), At: t0.Add(time.Second)}
+	reading := Scan{Kind: Reading, At: t0}
+	cases := []struct {
+		name string
+		in   fixed
+		want string
+	}{
+		{"announced", fixed{reading, a, reading, a2}, "reading read:A reading ignored:double"},
+		{"not announced", fixed{a, a2}, "read:A"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for s := range Dedupe(c.in, 3*time.Second).Scans(context.Background()) {
+				switch {
+				case s.Kind == Read:
+					got = append(got, "read:"+string(s.Payload))
+				case s.Kind == Ignored && errors.Is(s.Err, ErrDoubleRead):
+					got = append(got, "ignored:double")
+				default:
+					got = append(got, s.Kind.String())
+				}
+			}
+			if strings.Join(got, " ") != c.want {
+				t.Errorf("got %q, want %q", strings.Join(got, " "), c.want)
 			}
 		})
 	}

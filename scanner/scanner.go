@@ -30,6 +30,16 @@ const (
 	// Disconnected says the scanner went away or cannot be opened; Err
 	// says why. The source keeps trying.
 	Disconnected
+	// Reading says a keyboard scanner has started typing a code (a burst
+	// of keys, or a paste): the screen says "reading…" so the visitor
+	// holds the phone still. The keyboard's next report for it is a Read
+	// (a scan or a misread) or Ignored. Only Keyboard sends it.
+	Reading
+	// Ignored says keys were neither a scan nor a person's keys (two keys
+	// rolled over, a held key's repeat, keys typed too fast to be
+	// commands): nothing to decide, nothing to record. Err says why, for
+	// the screen ("one key at a time"). Only Keyboard sends it.
+	Ignored
 )
 
 func (k Kind) String() string {
@@ -40,6 +50,10 @@ func (k Kind) String() string {
 		return "connected"
 	case Disconnected:
 		return "disconnected"
+	case Reading:
+		return "reading"
+	case Ignored:
+		return "ignored"
 	}
 	return "unknown"
 }
