@@ -30,6 +30,10 @@ const (
 	// Disconnected says the scanner went away or cannot be opened; Err
 	// says why. The source keeps trying.
 	Disconnected
+	// Reading says a burst has started (a keyboard scanner types a pass
+	// for up to a second or more): the screen says "reading…" so the
+	// visitor holds the phone still. The scan or a misread follows.
+	Reading
 )
 
 func (k Kind) String() string {
@@ -40,6 +44,8 @@ func (k Kind) String() string {
 		return "connected"
 	case Disconnected:
 		return "disconnected"
+	case Reading:
+		return "reading"
 	}
 	return "unknown"
 }
