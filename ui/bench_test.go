@@ -55,7 +55,7 @@ func BenchmarkScanToScreen(b *testing.B) {
 	cfg.Door = d
 	cfg.Scans = (&scanner.Serial{Port: link}).Scans(ctx)
 	p, _, out, _ := run(b, New(cfg))
-	mark := out.waitFor(b, 0, "Scanner on", 5*time.Second)
+	mark := out.waitFor(b, 0, "Scanner connected", 5*time.Second)
 	code := append(d.payload(b, "expired certificate"), '\r', '\n') // a fail is never a re-use
 	var lat []time.Duration
 	r := rand.New(rand.NewPCG(1, 2))
@@ -67,7 +67,7 @@ func BenchmarkScanToScreen(b *testing.B) {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
-		mark = out.waitFor(b, mark, fmt.Sprintf("· %d no ·", i+1), 5*time.Second)
+		mark = out.waitFor(b, mark, fmt.Sprintf("· %d refused ·", i+1), 5*time.Second)
 		lat = append(lat, time.Since(t0))
 	}
 	p.Quit()
