@@ -38,9 +38,11 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 	// The screen owns the terminal: nothing else may write to it.
 	d.start(ctx)
 
-	policyName := cfg.Policy.Profile
-	if policyName == "none" {
-		policyName = ""
+	// The screen words the rules in both languages: it takes them from
+	// the profile in force (the door checked the configuration before).
+	var rules ui.Policy
+	if dec, err := cfg.decider(); err == nil && dec != nil {
+		rules = ui.PolicyOf(dec.Profile())
 	}
 	cue := func(o gate.Outcome) {
 		if cfg.Sound.Bell {
@@ -51,13 +53,16 @@ func runKiosk(d *door, o kioskOptions, stdin io.Reader, stdout io.Writer) int {
 	}
 	m := ui.New(ui.Config{
 		Door: d, History: d.db, Scans: scans, Lang: cfg.Language,
-		VenueName: cfg.Venue.Name, VenueType: cfg.Venue.Type, Policy: policyName,
-		Trust: d.trustStatus(), StatusNow: d.status,
+		Venue:  ui.Venue{Name: cfg.Venue.Name, Type: cfg.Venue.Type},
+		Policy: rules,
+		Timing: ui.Timing{Hold: cfg.Kiosk.VerdictHold, FailHold: cfg.Kiosk.FailHold, Now: d.now, Location: cfg.location},
+		Trust:  d.trustStatus(), StatusNow: d.status,
 		Demo: o.demo, StaffPINs: cfg.staffPINs(),
-		Hold: cfg.Kiosk.VerdictHold, FailHold: cfg.Kiosk.FailHold,
-		Now: d.now, Location: cfg.location, Cue: cue, Start: start,
-		Wedge:        scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
-		DedupeWindow: cfg.Scanner.DedupeWindow,
+		Cue: cue, Start: start,
+		Keyboard: ui.Keyboard{
+			Wedge:        scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
+			DedupeWindow: cfg.Scanner.DedupeWindow,
+		},
 	})
 	opts := []tea.ProgramOption{tea.WithAltScreen()}
 	if f, ok := stdin.(*os.File); ok {
