@@ -3,8 +3,6 @@ package ui
 import (
 	"strings"
 	"unicode/utf8"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
 // Block letters: the verdict word drawn big, to be read from a metre away
@@ -379,21 +377,26 @@ func bigText(word string, w, h int) ([]string, bool) {
 	}
 	for k := 4; k >= f.minScale; k-- {
 		for _, lines := range splits {
+			// The size is known before drawing: pixels times the scale.
+			rows, fits := len(lines)-1, true
+			var bms [][]string
+			for _, l := range lines {
+				bm := f.bitmap(l)
+				rows += (len(bm)*k + 1) / 2
+				fits = fits && len(bm[0])*k <= w
+				bms = append(bms, bm)
+			}
+			if !fits || rows > h {
+				continue
+			}
 			var out []string
-			fits := true
-			for i, l := range lines {
-				d := draw(f.bitmap(l), k)
+			for i, bm := range bms {
 				if i > 0 {
 					out = append(out, "")
 				}
-				for _, row := range d {
-					fits = fits && ansi.StringWidth(row) <= w
-				}
-				out = append(out, d...)
+				out = append(out, draw(bm, k)...)
 			}
-			if fits && len(out) <= h {
-				return out, true
-			}
+			return out, true
 		}
 	}
 	return nil, false

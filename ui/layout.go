@@ -15,12 +15,19 @@ import (
 // background (lipgloss.Place pads with unstyled spaces between styled
 // words: that left a black box behind the verdict).
 type page struct {
-	base  lipgloss.Style
-	w     int
-	lines []string
+	base      lipgloss.Style
+	pre, post string // the base style's sequences around a text
+	w         int
+	lines     []string
 }
 
-func newPage(base lipgloss.Style, w int) *page { return &page{base: base, w: w} }
+func newPage(base lipgloss.Style, w int) *page {
+	// A style without width or padding renders a line as its sequences
+	// around the text: taken once, they paint blanks of any width without
+	// a render each (a frame has hundreds).
+	pre, post, _ := strings.Cut(base.Render("\x00"), "\x00")
+	return &page{base: base, pre: pre, post: post, w: w}
+}
 
 // add adds lines, each centred on its own. A line must be styled with the
 // page's base (or a style built on it) and fit the width.
@@ -61,7 +68,7 @@ func (p *page) pad(n int) string {
 	if n <= 0 {
 		return ""
 	}
-	return p.base.Render(strings.Repeat(" ", n))
+	return p.pre + strings.Repeat(" ", n) + p.post
 }
 
 // height is how many lines the page has.

@@ -115,7 +115,7 @@ func trimFloat(s float64) string {
 func englishSeconds(s float64) string {
 	switch ms := s * 1000; {
 	case ms < 10:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
+		return strings.TrimSuffix(strconv.FormatFloat(ms, 'f', 1, 64), ".0") + " ms"
 	case ms < 1000:
 		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
 	}
