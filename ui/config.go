@@ -36,8 +36,8 @@ type Config struct {
 	// goroutine) for the trust list and the server; it must not block.
 	StatusNow func() Status
 
-	// Cue is run, off the screen's goroutine, after each decision shown:
-	// the bell and the hooks.
+	// Cue is run, off the screen's goroutine, after each decision (not
+	// after a verdict recorded as not checked): the bell and the hooks.
 	Cue func(gate.Outcome)
 	// Start is shown first, when set: a gap in the log, say.
 	Start *gate.Outcome

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -65,7 +66,7 @@ func (m *Model) logPage(room int) *page {
 		if need+12 <= w {
 			break
 		}
-		show = slicesDelete(show, drop)
+		show = slices.DeleteFunc(show, func(c int) bool { return c == drop })
 	}
 	var out []string
 	for i, r := range rows {
@@ -84,14 +85,4 @@ func (m *Model) logPage(room int) *page {
 		out = append(out, line)
 	}
 	return p.group(out)
-}
-
-func slicesDelete(s []int, v int) []int {
-	out := s[:0:0]
-	for _, x := range s {
-		if x != v {
-			out = append(out, x)
-		}
-	}
-	return out
 }

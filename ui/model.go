@@ -106,7 +106,7 @@ type Model struct {
 	scanner     scannerState
 	clock       gate.Clock
 	day         store.Day
-	recent      []time.Time     // decisions in the last minute
+	recent      []time.Time     // new visitors in the last minute
 	latency     []time.Duration // scan to verdict, the last 1,000
 	log         []store.Entry   // newest first
 	historyNote string          // why the history could not be read (English, for the English screen)
@@ -404,6 +404,9 @@ func (m *Model) decided(d decidedMsg) tea.Cmd {
 	case o.Reason == verify.ReasonMisread && m.waiting != nil:
 		// A misread is nobody new: the waiting verdict stays, and says so.
 		m.note = m.t.Misread
+		if cue := m.cfg.Cue; cue != nil {
+			cmds = append(cmds, func() tea.Msg { cue(o); return nil })
+		}
 	default:
 		m.show(o)
 		if d.settles != nil && o.Holder == (verify.Holder{}) {
@@ -456,12 +459,22 @@ func (m *Model) count(o gate.Outcome) {
 	if len(m.log) > keepLog {
 		m.log = m.log[:keepLog]
 	}
-	now := time.Now()
-	m.recent = append(m.recent, now)
-	for len(m.recent) > 0 && now.Sub(m.recent[0]) > time.Minute {
-		m.recent = m.recent[1:]
+	if newVisitor(o) {
+		now := time.Now()
+		m.recent = append(m.recent, now)
+		for len(m.recent) > 0 && now.Sub(m.recent[0]) > time.Minute {
+			m.recent = m.recent[1:]
+		}
 	}
 	m.now = m.cfg.Timing.Now()
+}
+
+// newVisitor: the outcome is a visitor the door had not seen, not how
+// one was settled, a misread, a part of a split card or a gap (the day's
+// counts say the same: store.Day).
+func newVisitor(o gate.Outcome) bool {
+	return o.Resolves == 0 && o.Method != gate.MethodGap && o.Method != gate.MethodUnresolved &&
+		o.Reason != verify.ReasonMisread && o.Reason != verify.ReasonIncomplete
 }
 
 // View draws the screen: exactly the terminal's height in lines, none

@@ -680,7 +680,7 @@ func TestStatsCountVisitors(t *testing.T) {
 	scanPayload(m, nil, scanner.ErrTooLong)
 	press(m, "s")
 	v := m.View()
-	for _, want := range []string{"2 visitors: passed 1 · by hand 1", "how they were checked: exempt 1 · not checked 1", "misreads scanned again: 1"} {
+	for _, want := range []string{"2 visitors: passed 1 · by hand 1", "how they were checked: exempt 1 · not checked 1", "misreads scanned again: 1", "in the last minute: 2"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the stats do not say %q:\n%s", want, v)
 		}

@@ -58,8 +58,9 @@ func (m *Model) readyPage(room int) *page {
 			if spaced {
 				p.blank()
 			}
-			m.help.Width = p.room()
-			p.add(m.help.ShortHelpView(m.keys.ShortHelp()))
+			h := m.help
+			h.Width = p.room()
+			p.add(h.ShortHelpView(m.keys.ShortHelp()))
 			return p
 		}
 	}

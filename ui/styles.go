@@ -43,7 +43,6 @@ type Styles struct {
 	r *lipgloss.Renderer
 
 	Plain, Bold, Dim, Title lipgloss.Style
-	Warn                    lipgloss.Style // trouble staff must see: reversed
 	Error                   lipgloss.Style
 	Box, BoxWarn            lipgloss.Style // the ready screen's big box
 	PIN                     lipgloss.Style
@@ -63,7 +62,6 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 	s.Bold = r.NewStyle().Bold(true)
 	s.Dim = r.NewStyle().Foreground(dim)
 	s.Title = r.NewStyle().Bold(true)
-	s.Warn = r.NewStyle().Bold(true).Reverse(true)
 	s.Error = r.NewStyle().Bold(true).Foreground(red)
 	s.Box = r.NewStyle().Border(lipgloss.RoundedBorder()).Padding(1, 4)
 	s.BoxWarn = r.NewStyle().Border(lipgloss.ThickBorder()).BorderForeground(red).Padding(1, 4)
