@@ -42,11 +42,7 @@ func (m *Model) logPage(room int) *page {
 		if word == "" {
 			mark, word = "?", "?"
 		}
-		o := &gate.Outcome{Method: gate.Method(e.Method), Result: verify.Result{Reason: verify.Reason(e.Reason)}}
-		reason := ""
-		if e.Reason != string(verify.ReasonOK) {
-			reason = m.reasonText(o)
-		}
+		reason := m.reasonWords(gate.Method(e.Method), verify.Reason(e.Reason))
 		rows = append(rows, []string{when, mark + " " + word, method, t.Types[verify.Type(e.Type)], reason})
 	}
 	// Columns as wide as their widest cell; the reason takes the rest.

@@ -189,9 +189,9 @@ func (m *Model) buildVerdict(l verdictLayout, room int) *page {
 			head = append(head, base.Render(s))
 		}
 	}
-	used := len(head) + len(body) + len(after)
+	used := len(head) + boolInt(len(head) > 0) + len(body) + len(after) // a blank between symbol and word
 	if l.spaced {
-		used += 2 + boolInt(len(head) > 0) + boolInt(len(after) > 0)
+		used += 1 + boolInt(len(after) > 0)
 	}
 	drawn := false
 	if l.big {
@@ -267,23 +267,33 @@ func (m *Model) reasonText(o *gate.Outcome) string {
 		if t.Lang == "en" && o.Note != "" {
 			return verify.Sanitize(o.Note, 200) // the door's own account, in English
 		}
-		return t.GapLine
 	case o.Reason == verify.ReasonReused && !o.ReusedAt.IsZero():
 		return fmt.Sprintf(t.AlreadyIn, o.ReusedAt.In(m.cfg.Timing.Location).Format("15:04"))
-	case o.Method != gate.MethodQR:
-		if w, ok := t.Options[o.Reason]; ok {
-			return w
-		}
-	case o.Reason == verify.ReasonOK:
-		return ""
-	case o.Reason == verify.ReasonRuleFailed || o.Reason == verify.ReasonRuleManual:
+	case o.Method == gate.MethodQR && (o.Reason == verify.ReasonRuleFailed || o.Reason == verify.ReasonRuleManual):
 		// The rule's own words say more than "the rules", in this
 		// language when the profile has them in it.
 		if w, ok := m.cfg.Policy.ruleWords(o.Result, t.Lang); ok {
 			return verify.Sanitize(w, 200)
 		}
 	}
-	if r, ok := t.Reasons[o.Reason]; ok {
+	return m.reasonWords(o.Method, o.Reason)
+}
+
+// reasonWords says a reason code as the log keeps it, with its method: a
+// check by hand by its option's words, a verdict by its reason's.
+func (m *Model) reasonWords(method gate.Method, reason verify.Reason) string {
+	t := m.t
+	switch {
+	case method == gate.MethodGap:
+		return t.GapLine
+	case method != gate.MethodQR && method != gate.MethodUnresolved:
+		if w, ok := t.Options[reason]; ok {
+			return w
+		}
+	case reason == verify.ReasonOK:
+		return ""
+	}
+	if r, ok := t.Reasons[reason]; ok {
 		return r
 	}
 	return t.Reasons[reasonOther]
