@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +56,7 @@ func newTestDoor(t testing.TB) *testDoor {
 	}
 	t.Cleanup(func() { db.Close() })
 	d := &testDoor{db: db, now: lunch, samples: map[string]demo.Sample{}}
-	p, err := policy.Builtin(policy.DefaultProfile)
+	p, err := defaultProfile()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func newTestDoor(t testing.TB) *testDoor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := demo.Passes(lunch)
+	all, err := lunchPasses()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +98,15 @@ func (d *testDoor) payload(t testing.TB, label string) []byte {
 	return []byte(s.Payload)
 }
 
+// The demo passes and the profile are made once: every door is a new
+// database, and a pass is only its text.
+var (
+	lunchPasses    = sync.OnceValues(func() ([]demo.Sample, error) { return demo.Passes(lunch) })
+	defaultProfile = sync.OnceValues(func() (*policy.Profile, error) { return policy.Builtin(policy.DefaultProfile) })
+)
+
 func (d *testDoor) config(lang string) Config {
-	p, err := policy.Builtin(policy.DefaultProfile)
+	p, err := defaultProfile()
 	if err != nil {
 		panic(err)
 	}
