@@ -13,10 +13,6 @@ import (
 // fails it).
 type Text struct {
 	Lang string
-	// Other is the other language's name in its own words, for the key
-	// that switches to it: a person who reads only that language must
-	// find it.
-	Other string
 
 	// The ready screen.
 	ScanPrompt   string // the words in the big box
@@ -32,7 +28,6 @@ type Text struct {
 	PolicyOwn    string // a profile with no title in this language
 	PolicyPlus   string // the venue's own rules on top of a profile
 	Unsettled    string // the last waiting verdict was left unsettled
-	OneKey       string // keys typed too fast to be a person's, too slow for a scanner
 	ClockWarning string // %s: why the clock is not trusted
 
 	// The verdict's headline, by what the screen asks of the person.
@@ -116,8 +111,7 @@ type Text struct {
 }
 
 var korean = Text{
-	Lang:  "ko",
-	Other: "English",
+	Lang: "ko",
 
 	ScanPrompt:   "QR 코드를 스캐너에 대 주세요",
 	ScanHint:     "휴대전화가 없으면 직원에게: 스티커 · 문자 · 종이 증명서",
@@ -132,7 +126,6 @@ var korean = Text{
 	PolicyOwn:    "업소가 정한 기준",
 	PolicyPlus:   " + 업소 규칙",
 	Unsettled:    "앞 방문자는 확인하지 않은 채로 기록됐습니다",
-	OneKey:       "키는 하나씩 눌러 주세요",
 	ClockWarning: "%s: 시간으로 판단하는 증명서는 직원이 확인합니다",
 
 	Pass:   "통과",
@@ -312,8 +305,7 @@ var korean = Text{
 }
 
 var english = Text{
-	Lang:  "en",
-	Other: "한국어",
+	Lang: "en",
 
 	ScanPrompt:   "Scan your pass",
 	ScanHint:     "No phone? Show staff your sticker, SMS or paper certificate",
@@ -328,7 +320,6 @@ var english = Text{
 	PolicyOwn:    "the venue's own rules",
 	PolicyPlus:   " + the venue's rules",
 	Unsettled:    "The last visitor was recorded as not checked",
-	OneKey:       "One key at a time, please",
 	ClockWarning: "%s: staff check the passes that time decides",
 
 	Pass:   "PASS",
