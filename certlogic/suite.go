@@ -38,7 +38,6 @@ type Outcome struct {
 	Err     error  // nil when it passed
 }
 
-
 // decodeJSON reads JSON with numbers kept exact (json.Number).
 func decodeJSON(b []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))

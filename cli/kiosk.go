@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,9 +21,12 @@ type kioskOptions struct {
 	scans <-chan scanner.Scan // the demo's scripted scanner; nil: the configured one
 }
 
-// runKiosk runs the screen until staff quit it (or SIGTERM). The terminal
-// is restored whatever happens: Bubble Tea does so on return and on panic.
-// The door's background work stops before the database closes.
+// runKiosk runs the screen until staff quit it (or SIGTERM). The kiosk
+// reads the keyboard itself, before the screen sees a key: a keyboard
+// scanner's burst is a scan, and only a person's lone keys reach the
+// screen as keys (package scanner, Keyboard). The terminal is restored
+// whatever happens; the door's background work stops before the database
+// closes.
 func runKiosk(d *door.Door, o kioskOptions, io IO) error {
 	cfg := d.Config()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -32,46 +36,89 @@ func runKiosk(d *door.Door, o kioskOptions, io IO) error {
 		<-ran
 		d.Close()
 	}()
-	scans := o.scans
-	if scans == nil && cfg.Scanner.Source != "stdin" {
+	in, inOK := io.In.(*os.File)
+	out, outOK := io.Out.(*os.File)
+	if !inOK || !outOK {
+		return usageError("the kiosk needs a terminal")
+	}
+	// Bubble Tea no longer owns the terminal's input, so the kiosk sets
+	// raw mode itself, and puts it back last.
+	restore, err := scanner.MakeRaw(in)
+	if err != nil {
+		return fmt.Errorf("the terminal: %w", err)
+	}
+	defer restore()
+	kb, err := scanner.NewKeyboard(in, cfg.KeyOptions())
+	if err != nil {
+		return fmt.Errorf("the keyboard: %w", err)
+	}
+	defer kb.Close()
+	sources := []<-chan scanner.Scan{scanner.Dedupe(kb, cfg.Scanner.DedupeWindow).Scans(ctx)}
+	plugged := false
+	switch {
+	case o.scans != nil:
+		sources = append(sources, o.scans)
+	case cfg.Scanner.Source != "stdin":
 		// A serial scanner, or a pipe; the keyboard still works beside it.
-		scans = cfg.Source(nil, d.Now).Scans(ctx)
+		sources = append(sources, cfg.Source(nil, d.Now).Scans(ctx))
+		plugged = true
 	}
 	start := d.Start()
 	// The screen owns the terminal: nothing else may write to it.
 	go func() { ran <- d.Run(ctx) }()
 
-	policyName := cfg.Policy.Profile
-	if policyName == "none" {
-		policyName = ""
+	var rules ui.Policy
+	if dec, err := cfg.Decider(nil, nil); err == nil && dec != nil {
+		rules = ui.PolicyOf(dec.Profile())
 	}
-	m := ui.New(ui.Config{
-		Door: d, History: history(d), Scans: scans, Lang: cfg.Language,
-		VenueName: cfg.Venue.Name, VenueType: cfg.Venue.Type, Policy: policyName,
-		Trust: trustStatus(d.Status(), cfg.Upstream.StaleAfter), StatusNow: func() ui.Status { return uiStatus(d.Status(), cfg.Upstream.StaleAfter) },
-		Demo: o.demo, StaffPINs: cfg.StaffPINs(),
-		Hold: cfg.Kiosk.VerdictHold, FailHold: cfg.Kiosk.FailHold,
-		Now: d.Now, Location: cfg.Location, Cue: d.Announce, Start: start,
-		Wedge:        scanner.Wedge[tea.KeyMsg]{Gap: cfg.Kiosk.WedgeGap, MinLen: cfg.Kiosk.WedgeMinLength},
-		DedupeWindow: cfg.Scanner.DedupeWindow,
-	})
 	if os.Getenv("TERM") == "fbterm" {
 		// fbterm (the Korean console) draws the 16 ANSI colours; its
 		// 256-colour sequences are its own, and termenv would otherwise
 		// draw no colour at all for a TERM it does not know.
 		lipgloss.SetColorProfile(colourProfile("fbterm"))
 	}
-	opts := []tea.ProgramOption{tea.WithAltScreen()}
-	if f, ok := io.In.(*os.File); ok {
-		opts = append(opts, tea.WithInput(f))
-	}
-	if f, ok := io.Out.(*os.File); ok {
-		opts = append(opts, tea.WithOutput(f))
-	}
-	if _, err := tea.NewProgram(m, opts...).Run(); err != nil {
+	stale := cfg.Upstream.StaleAfter
+	m := ui.New(ui.Config{
+		Door: d, History: history(d), Lang: cfg.Language,
+		Venue:  ui.Venue{Name: cfg.Venue.Name, Type: cfg.Venue.Type},
+		Policy: rules,
+		Timing: ui.Timing{Hold: cfg.Kiosk.VerdictHold, FailHold: cfg.Kiosk.FailHold, Reading: cfg.Kiosk.ReadingTimeout,
+			Now: d.Now, Location: cfg.Location},
+		Scans: merge(ctx, sources...), Plugged: plugged,
+		Trust: trustStatus(d.Status(), stale), StatusNow: func() ui.Status { return uiStatus(d.Status(), stale) },
+		Demo: o.demo, StaffPINs: cfg.StaffPINs(),
+		Cue: d.Announce, Start: start,
+	})
+	p := tea.NewProgram(m, tea.WithInput(kb.Keys()), tea.WithOutput(out), tea.WithAltScreen())
+	if _, err := p.Run(); err != nil {
 		return fmt.Errorf("the screen: %w", err)
 	}
 	return nil
+}
+
+// merge is one channel of every source's reports, closed when all have
+// ended.
+func merge(ctx context.Context, sources ...<-chan scanner.Scan) <-chan scanner.Scan {
+	if len(sources) == 1 {
+		return sources[0]
+	}
+	out := make(chan scanner.Scan)
+	var wg sync.WaitGroup
+	for _, src := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range src {
+				select {
+				case out <- s:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(out) }()
+	return out
 }
 
 // history is the log the screen reads at start; none when the door has no
@@ -96,6 +143,7 @@ func uiStatus(s door.Status, staleAfter time.Duration) ui.Status {
 		Upstream: ui.UpstreamStatus{Configured: u.Configured, Asked: u.Asked, Online: u.Online, BreakerOpen: u.BreakerOpen}}
 }
 
-var _ ui.Door = (*door.Door)(nil)
-
-var _ ui.History = (*store.DB)(nil)
+var (
+	_ ui.Door    = (*door.Door)(nil)
+	_ ui.History = (*store.DB)(nil)
+)

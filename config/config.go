@@ -91,7 +91,9 @@ type Config struct {
 		FailHold       time.Duration `mapstructure:"fail_hold"`
 		StaffPINs      []string      `mapstructure:"staff_pins"`
 		WedgeGap       time.Duration `mapstructure:"wedge_gap"`
+		WedgeQuiet     time.Duration `mapstructure:"wedge_quiet"`
 		WedgeMinLength int           `mapstructure:"wedge_min_length"`
+		ReadingTimeout time.Duration `mapstructure:"reading_timeout"`
 	} `mapstructure:"kiosk"`
 	Log struct {
 		File  string `mapstructure:"file"`
@@ -151,8 +153,10 @@ var Defaults = map[string]any{
 	"kiosk.verdict_hold":      "4s",
 	"kiosk.fail_hold":         "8s",
 	"kiosk.staff_pins":        []string{},
-	"kiosk.wedge_gap":         "25ms",
+	"kiosk.wedge_gap":         "50ms",
+	"kiosk.wedge_quiet":       "0s",
 	"kiosk.wedge_min_length":  8,
+	"kiosk.reading_timeout":   "3s",
 }
 
 // Languages are the values of language.
@@ -349,12 +353,16 @@ func (c *Config) checkKiosk() error {
 	if err := checkDurations([]durationKey{
 		{"kiosk.verdict_hold", k.VerdictHold, 500 * time.Millisecond, time.Minute},
 		{"kiosk.fail_hold", k.FailHold, 500 * time.Millisecond, time.Minute},
-		{"kiosk.wedge_gap", k.WedgeGap, 5 * time.Millisecond, 200 * time.Millisecond},
+		{"kiosk.wedge_gap", k.WedgeGap, 10 * time.Millisecond, 250 * time.Millisecond},
+		{"kiosk.reading_timeout", k.ReadingTimeout, 500 * time.Millisecond, time.Minute},
 	}); err != nil {
 		return err
 	}
 	if k.WedgeMinLength < 4 || k.WedgeMinLength > 64 {
 		return fmt.Errorf("config: kiosk.wedge_min_length is %d; it must be 4 to 64", k.WedgeMinLength)
+	}
+	if err := c.KeyOptions().Check(); err != nil {
+		return fmt.Errorf("config: kiosk.wedge_quiet is %s: it must be 0 (three times wedge_gap, 150ms at the least), or from twice wedge_gap (100ms at the least) to 2s", k.WedgeQuiet)
 	}
 	seen := map[string]bool{}
 	for _, s := range k.StaffPINs {
@@ -519,6 +527,12 @@ func (c *Config) Decider(listRules []*policy.Rule, listSets policy.ValueSets) (*
 	return policy.NewDecider(p, policy.Options{
 		Location: c.Location, Country: c.Venue.Country, VenueType: c.Venue.Type, ValueSets: sets, Lang: c.Language,
 	}), nil
+}
+
+// KeyOptions is how the keyboard tells a scanner's keys from a person's.
+func (c *Config) KeyOptions() scanner.KeyOptions {
+	k := c.Kiosk
+	return scanner.KeyOptions{Gap: k.WedgeGap, Quiet: k.WedgeQuiet, MinLen: k.WedgeMinLength}
 }
 
 // StaffPINs reads kiosk.staff_pins ("id:PIN" each) as PIN → staff id;

@@ -101,8 +101,10 @@ func TestLoadConfig(t *testing.T) {
 		{name: "file without a file", body: "scanner:\n  source: file\n", wantErr: "scanner.file is empty"},
 		{name: "kiosk defaults", body: "", check: func(c *Config) bool {
 			k := c.Kiosk
-			return k.VerdictHold == 4*time.Second && k.FailHold == 8*time.Second && k.WedgeGap == 25*time.Millisecond && k.WedgeMinLength == 8 && c.StaffPINs() == nil
+			return k.VerdictHold == 4*time.Second && k.FailHold == 8*time.Second && k.WedgeGap == 50*time.Millisecond && k.WedgeQuiet == 0 && k.ReadingTimeout == 3*time.Second && k.WedgeMinLength == 8 && c.StaffPINs() == nil
 		}},
+		{name: "wedge quiet below twice the gap", body: "kiosk:\n  wedge_gap: 80ms\n  wedge_quiet: 100ms\n", wantErr: "kiosk.wedge_quiet"},
+		{name: "wedge gap too slow", body: "kiosk:\n  wedge_gap: 300ms\n", wantErr: "kiosk.wedge_gap"},
 		{name: "staff PINs", body: "kiosk:\n  staff_pins: [\"kim:2468\", \"lee:13579\"]\n", check: func(c *Config) bool {
 			p := c.StaffPINs()
 			return p["2468"] == "kim" && p["13579"] == "lee" && len(p) == 2

@@ -356,9 +356,12 @@ func (d *Door) Manual(c gate.Check, pending *gate.Outcome, staff string) gate.Ou
 	return d.gate.Manual(c, pending, staff)
 }
 
-// Unresolved records that staff left a verdict that waited for them.
+// Unresolved records that staff left a verdict that waited for them; it
+// is logged, with no bell and no hook (nobody was decided).
 func (d *Door) Unresolved(pending gate.Outcome) gate.Outcome {
-	return d.gate.Unresolved(pending)
+	o := d.gate.Unresolved(pending)
+	d.logOutcome(o)
+	return o
 }
 
 // ClockState says whether the door's clock is trusted.
@@ -371,6 +374,11 @@ func (d *Door) Announce(o gate.Outcome) {
 		bell(d.opts.Bell, o.Verdict)
 	}
 	d.hooks.Run(o)
+	d.logOutcome(o)
+}
+
+// logOutcome records a decision in the log: what it was, never whom.
+func (d *Door) logOutcome(o gate.Outcome) {
 	level := slog.LevelInfo
 	if !o.Logged && o.Method != gate.MethodGap {
 		level = slog.LevelError

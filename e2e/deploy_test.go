@@ -288,7 +288,7 @@ func BenchmarkKioskMemory(b *testing.B) {
 	for b.Loop() {
 		cmd, f := kioskOnPty(b, "run", "--lang", "en", "--trust", trust, "--port", link, "--db", filepath.Join(dir, "munjigi.db"))
 		screen := bufio.NewReader(f)
-		waitScreen(b, screen, f, "Scanner on")
+		waitScreen(b, screen, f, "Scanner connected")
 		go func() { // keep the screen flowing
 			buf := make([]byte, 64<<10)
 			for {

@@ -841,7 +841,7 @@ func TestRulesList(t *testing.T) {
 func TestVersionAndCompletion(t *testing.T) {
 	t.Parallel()
 	v := munjigi(t, nil, "version")
-	if v.code != 0 || !bytes.HasPrefix(v.stdout, []byte("munjigi ")) || !bytes.Contains(v.stdout, []byte("go1.")) {
+	if v.code != 0 || !bytes.HasPrefix(v.stdout, []byte("munjigi ")) || len(bytes.TrimSpace(v.stdout)) <= len("munjigi ") {
 		t.Errorf("version: exit %d: %q", v.code, v.stdout)
 	}
 	for _, shell := range []string{"bash", "zsh", "fish"} {

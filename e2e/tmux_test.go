@@ -102,21 +102,21 @@ func TestKioskSerialInTmux(t *testing.T) {
 	link := filepath.Join(dir, "serial", "by-id", "usb-Scanner-if00")
 	scn := plugScanner(t, link)
 	term := newTerminal(t, 80, 24, nil, "run", "--demo", "--lang", "en", "--port", link, "--db", filepath.Join(dir, "munjigi.db"))
-	term.waitFor("Scan your pass", "Scanner on")
+	term.waitFor("Scan your pass", "Scanner connected")
 	all := samples(t)
 	scn.send(sample(t, all, validLabel).Payload + "\r\n")
-	term.waitFor("PASS", "born 1985", "Today 1 pass")
+	term.waitFor("PASS", "born 1985", "Today 1 passed")
 	scn.send(sample(t, all, "expired certificate").Payload + "\r\n")
 	term.waitFor("NO ENTRY", "the pass has expired")
 	scn.send(sample(t, all, "first dose only").Payload + "\r\n")
 	term.waitFor("CHECK BY HAND", "How did you check?", "1  vaccination sticker on ID", "7  dining alone")
 	term.keys("1")
-	term.waitFor("PASS", "vaccination sticker on ID", "Today 2 pass")
+	term.waitFor("PASS", "vaccination sticker on ID", "Today 2 passed")
 	time.Sleep(100 * time.Millisecond)
 	term.keys("s")
-	term.waitFor("by hour", "methods: QR 2 sticker 1") // the sticker settled the third visitor: three visitors
+	term.waitFor("visitors by hour", "how they were checked: QR 2 · sticker 1") // the sticker settled the third visitor: three visitors
 	scn.unplug()
-	term.waitFor("Scanner OFF")
+	term.waitFor("SCANNER UNPLUGGED")
 	term.keys("q")
 	term.waitFor("Quit? y yes")
 	term.keys("y")
@@ -134,7 +134,7 @@ func TestKioskSerialInTmux(t *testing.T) {
 func TestKioskKeyboardInTmux(t *testing.T) {
 	dir := t.TempDir()
 	term := newTerminal(t, 80, 24, nil, "run", "--demo", "--db", filepath.Join(dir, "munjigi.db"))
-	term.waitFor("QR 코드를 스캐너에 대 주세요", "스캐너 키보드")
+	term.waitFor("QR 코드를 스캐너에 대 주세요", "키보드 스캐너")
 	all := samples(t)
 	// tmux types the whole code at once, as a scanner does, then Enter.
 	term.keys(sample(t, all, "SMART Health Card, booster").Payload)
@@ -142,7 +142,7 @@ func TestKioskKeyboardInTmux(t *testing.T) {
 	term.waitFor("통과", "Ana L***", "오늘 통과 1")
 	time.Sleep(100 * time.Millisecond)
 	term.keys("?")
-	term.waitFor("키 안내", "직접 확인 (스티커·문자·종이·예외)")
+	term.waitFor("키 안내", "직접 확인: 휴대전화가 없는 방문자")
 	term.named("Escape")
 	term.waitFor("QR 코드를 스캐너에 대 주세요")
 	term.keys("e")
@@ -172,8 +172,8 @@ func TestDemoInTmux(t *testing.T) {
 	tmp := t.TempDir()
 	term := newTerminal(t, 80, 24, []string{"TMPDIR=" + tmp}, "demo", "--lang", "en")
 	term.waitFor("munjigi demo diner", "Scan your pass")
-	term.waitFor("PASS", "Today 1 pass") // the rush's first visitor
-	term.waitFor("NO ENTRY", "· 1 no ·") // the expired pass, some seconds on
+	term.waitFor("PASS", "Today 1 passed")    // the rush's first visitor
+	term.waitFor("NO ENTRY", "· 1 refused ·") // the expired pass, some seconds on
 	term.keys("q")
 	term.waitFor("EXITED 0")
 	if left, _ := filepath.Glob(filepath.Join(tmp, "munjigi-demo-*")); len(left) > 0 {

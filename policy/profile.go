@@ -15,7 +15,10 @@ import (
 
 // Profile is a named rule set: what a venue requires.
 type Profile struct {
-	Name        string
+	Name string
+	// Titles is the profile's short name by language, for a line on a
+	// screen ("방역패스 (2022년)"); Description says what it requires.
+	Titles      map[string]string
 	Description map[string]string // by language
 	Rules       []*Rule           // in identifier order
 }
@@ -27,6 +30,11 @@ func (p *Profile) Describe(lang string) string {
 	}
 	return p.Description["en"]
 }
+
+// Title returns the profile's short name in lang, or "" when it has none
+// in lang: a screen in one language must not show another's words, so
+// the caller chooses its own fallback.
+func (p *Profile) Title(lang string) string { return p.Titles[lang] }
 
 //go:embed profiles/*.json
 var builtinProfiles embed.FS
@@ -61,6 +69,7 @@ func Builtin(name string) (*Profile, error) {
 // per language, and rules in the rule.json format.
 type profileFile struct {
 	Name        string            `json:"name"`
+	Title       map[string]string `json:"title"`
 	Description map[string]string `json:"description"`
 	Rules       []json.RawMessage `json:"rules"`
 }
@@ -74,7 +83,7 @@ func ParseProfile(data []byte) (*Profile, error) {
 	if f.Name == "" || len(f.Rules) == 0 {
 		return nil, fmt.Errorf("%w: a profile needs a name and rules", ErrRule)
 	}
-	p := &Profile{Name: f.Name, Description: f.Description}
+	p := &Profile{Name: f.Name, Titles: f.Title, Description: f.Description}
 	for _, raw := range f.Rules {
 		r, err := ParseRule(raw)
 		if err != nil {
@@ -99,7 +108,7 @@ func (p *Profile) check() error {
 // With returns a copy of p with extra rules: a venue's own. A rule with the
 // identifier of one of p's replaces it.
 func (p *Profile) With(extra []*Rule) *Profile {
-	out := &Profile{Name: p.Name, Description: p.Description}
+	out := &Profile{Name: p.Name, Titles: p.Titles, Description: p.Description}
 	for _, r := range p.Rules {
 		if !slices.ContainsFunc(extra, func(e *Rule) bool { return e.ID == r.ID }) {
 			out.Rules = append(out.Rules, r)

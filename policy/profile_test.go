@@ -243,6 +243,9 @@ func TestKoreanDescriptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if prof.Title("ko") == "" || prof.Title("en") == "" {
+			t.Errorf("%s: a short title in Korean and English is required", p)
+		}
 		for _, r := range prof.Rules {
 			if r.Description["ko"] == "" || r.Description["en"] == "" {
 				t.Errorf("%s %s: a description in Korean and English is required", p, r.ID)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/muesli/termenv"
 
 	"munjigi/gate"
 	"munjigi/scanner"
@@ -55,7 +56,7 @@ func BenchmarkScanToScreen(b *testing.B) {
 	cfg.Door = d
 	cfg.Scans = (&scanner.Serial{Port: link}).Scans(ctx)
 	p, _, out, _ := run(b, New(cfg))
-	mark := out.waitFor(b, 0, "Scanner on", 5*time.Second)
+	mark := out.waitFor(b, 0, "Scanner connected", 5*time.Second)
 	code := append(d.payload(b, "expired certificate"), '\r', '\n') // a fail is never a re-use
 	var lat []time.Duration
 	r := rand.New(rand.NewPCG(1, 2))
@@ -67,7 +68,7 @@ func BenchmarkScanToScreen(b *testing.B) {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
-		mark = out.waitFor(b, mark, fmt.Sprintf("· %d no ·", i+1), 5*time.Second)
+		mark = out.waitFor(b, mark, fmt.Sprintf("· %d refused ·", i+1), 5*time.Second)
 		lat = append(lat, time.Since(t0))
 	}
 	p.Quit()
@@ -82,4 +83,30 @@ func BenchmarkScanToScreen(b *testing.B) {
 	b.ReportMetric(pct(d.took, 50), "decide-p50-ms")
 	b.ReportMetric(pct(d.took, 99), "decide-p99-ms")
 	d.mu.Unlock()
+}
+
+// BenchmarkView is the cost of drawing one frame of a verdict screen in
+// 256 colours, at the sizes a door has: the renderer draws a frame on
+// every message, so on a Raspberry Pi this is the screen's CPU per
+// message. ns/op is one frame.
+func BenchmarkView(b *testing.B) {
+	for _, state := range []string{"verdict-pass", "verdict-manual-solo"} {
+		var sc screenState
+		for _, s := range screens {
+			if s.name == state {
+				sc = s
+			}
+		}
+		for _, lang := range Languages() {
+			for _, size := range [][2]int{{57, 17}, {80, 24}, {120, 40}, {211, 62}} {
+				b.Run(state+"-"+lang+"-"+sizeName(size), func(b *testing.B) {
+					m, _ := build(b, sc, lang, size, renderer(termenv.ANSI256))
+					b.ReportAllocs()
+					for b.Loop() {
+						m.View()
+					}
+				})
+			}
+		}
+	}
 }

@@ -1,17 +1,23 @@
 // Package ui is the kiosk's screen: a Bubble Tea program that shows the
 // person at the door what to do, from a metre away, in Korean or English.
-// It shows and asks; deciding and recording is the decision step's (package
-// gate), so the kiosk and the headless mode behave the same. Every call to
-// the decision step runs in a tea.Cmd and comes back as a message: Update
-// never waits on a verification, a disk or a clock.
+// It shows and asks; deciding and recording is the door's (package gate
+// behind the Door interface), so the kiosk and the headless mode behave
+// the same. The decision step returns codes; this package words every one
+// of them in both languages (text.go).
+//
+// One root model (this file) owns the state, the window size and the
+// keys every screen shares; each screen is a file (ready, verdict, manual,
+// pin, stats, log, help, quit, status) that draws a page of the model and
+// handles its own keys. Every call to the door runs in a tea.Cmd and comes
+// back as a message: Update never waits on a verification, a disk or a
+// clock.
 package ui
 
 import (
-	"slices"
-	"strings"
+	"errors"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"munjigi/gate"
@@ -20,8 +26,8 @@ import (
 	"munjigi/verify"
 )
 
-// Door is what the screen needs of the running door (a *door.Door): it
-// decides and records; the screen shows and asks.
+// Door is what the screen needs of the running door: it decides and
+// records; the screen shows and asks.
 type Door interface {
 	// Handle decides a scan (or records a misread) and returns when the
 	// outcome is recorded.
@@ -41,72 +47,6 @@ type History interface {
 	DayOf(t time.Time) (store.Day, error)
 }
 
-// TrustStatus is what the status line says of the trust list.
-type TrustStatus struct {
-	Keys      int       // signing keys and issuers held
-	IssuedAt  time.Time // zero when the list carries no date
-	ExpiresAt time.Time
-	// StaleAfter is the age at which a list is shown as stale; 0 means
-	// 48 hours.
-	StaleAfter time.Duration
-}
-
-// UpstreamStatus is what the status line says of the authority's server.
-type UpstreamStatus struct {
-	Configured  bool
-	Asked       bool // a call has been made since start
-	Online      bool // the last call worked
-	BreakerOpen bool // token scans go to a manual check without a call
-}
-
-// Status is what may change while the kiosk runs, read once a second.
-type Status struct {
-	Trust    TrustStatus
-	Upstream UpstreamStatus
-}
-
-// Config is what the screen is given.
-type Config struct {
-	Door    Door
-	History History // nil: stats and log start empty
-	// Scans come from a serial scanner or another source; nil when the
-	// only scanner is the keyboard (a wedge).
-	Scans <-chan scanner.Scan
-	// Lang is "ko" or "en".
-	Lang      string
-	VenueName string
-	VenueType string // restaurants and cafés get the dining-alone option
-	Policy    string // the rule profile's name, "" for none
-	Trust     TrustStatus
-	// StatusNow, when set, is read once a second (off the screen's
-	// goroutine) for the trust list and the server; it must not block.
-	StatusNow func() Status
-	// Demo quits on q; the kiosk asks first (a visitor may touch the
-	// keyboard), and for a staff PIN when there are any.
-	Demo bool
-	// StaffPINs maps a PIN to a staff id, recorded with each manual check.
-	// Empty: no PIN is asked.
-	StaffPINs map[string]string
-	// Hold is how long a verdict stays on screen (0: 4 s); FailHold the
-	// same for a fail (0: 8 s). A manual verdict stays until staff act.
-	Hold, FailHold time.Duration
-	// Now is the kiosk's clock, for what the screen says of time.
-	Now      func() time.Time
-	Location *time.Location
-	// Cue is run, off the screen's goroutine, after each decision: the
-	// bell and the hooks.
-	Cue func(gate.Outcome)
-	// Wedge tunes the keyboard-scanner detector; zero values are its
-	// defaults. KeyClock times key presses (nil: time.Now).
-	Wedge    scanner.Wedge[tea.KeyMsg]
-	KeyClock func() time.Time
-	// DedupeWindow makes a keyboard scanner's double read one scan (a
-	// serial source does its own).
-	DedupeWindow time.Duration
-	// Start is shown first, when set: a gap in the log, say.
-	Start *gate.Outcome
-}
-
 type screen int
 
 const (
@@ -121,22 +61,16 @@ const (
 )
 
 // options are the checks by hand, by the key that chooses each.
-var options = map[string]gate.Check{
-	"1": gate.CheckSticker,
-	"2": gate.CheckSMS,
-	"3": gate.CheckPaper,
-	"4": gate.CheckMinor,
-	"5": gate.CheckRecovered,
-	"6": gate.CheckMedical,
-	"7": gate.CheckSoloDiner,
-	"0": gate.CheckDenied,
-}
+var options = func() map[string]gate.Check {
+	o := map[string]gate.Check{}
+	for i, c := range gate.Checks {
+		o[optionKeys[i]] = c
+	}
+	return o
+}()
 
-// optionKeys are the options in the order the screen lists them.
-var optionKeys = []string{"1", "2", "3", "4", "5", "6", "7", "0"}
-
-// pending is a scan waiting for its turn.
-type pending struct {
+// queued is a scan waiting for its turn.
+type queued struct {
 	payload []byte
 	misread error
 	at      time.Time // when it arrived
@@ -146,39 +80,43 @@ type pending struct {
 type Model struct {
 	cfg  Config
 	t    *Text
+	st   *Styles
 	keys keyMap
+	help help.Model
 	w, h int
 	now  time.Time
 
 	screen screen
-	back   screen // where Esc returns from help, stats and log
+	back   screen // where Esc returns to from help, stats, log, quit, PIN
 
-	queue []pending
-	busy  bool // a decision is being made
+	queue []queued
+	busy  bool          // a decision is being made
+	held  *scanner.Scan // the demo's scripted scan, held while a verdict waits
 
-	shown     *gate.Outcome // the verdict on screen
-	shownN    int           // counts verdicts, so an old timer cannot end a new one
-	manualFor *gate.Outcome // the verdict a manual check resolves; nil when opened by key
-	choice    string        // the option waiting for the PIN; "quit" to quit
-	pin       []rune
-	note      string // one line for staff: "wrong PIN"
+	shown   *gate.Outcome // the verdict on screen
+	shownN  int           // counts verdicts, so an old timer cannot end a new one
+	holder  verify.Holder // whose verdict it is: a check by hand keeps its visitor's
+	waiting *gate.Outcome // the verdict that waits for staff; nil when none does
+	choice  string        // the option waiting for the PIN; "quit" to quit
+	pin     []rune
+	note    string // one line for staff: "wrong PIN", "scan again"
+
+	reading  bool // a scanner has started typing a pass
+	readingN int
 
 	scanner     scannerState
 	clock       gate.Clock
 	day         store.Day
-	recent      []time.Time     // decisions in the last minute
+	recent      []time.Time     // new visitors in the last minute
 	latency     []time.Duration // scan to verdict, the last 1,000
 	log         []store.Entry   // newest first
-	historyNote string          // why the history could not be read
+	historyNote string          // why the history could not be read (English, for the English screen)
 	upstream    UpstreamStatus
-
-	wedge  scanner.Wedge[tea.KeyMsg]
-	dedupe scanner.Deduper
 }
 
 type scannerState struct {
 	kind   scanner.Kind // Connected or Disconnected; Read: the keyboard
-	detail string
+	detail string       // the source, or why it went (English: shown on the English screen only)
 }
 
 const keepLog = 100
@@ -186,34 +124,22 @@ const keepLog = 100
 // New builds the screen. It reads the day's counts and the latest entries
 // from History once, here, before the program runs.
 func New(cfg Config) *Model {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.KeyClock == nil {
-		cfg.KeyClock = time.Now
-	}
-	if cfg.Location == nil {
-		cfg.Location = time.Local
-	}
-	if cfg.Hold <= 0 {
-		cfg.Hold = 4 * time.Second
-	}
-	if cfg.FailHold <= 0 {
-		cfg.FailHold = 8 * time.Second
-	}
+	cfg.Timing.defaults()
 	t := texts[cfg.Lang]
 	if t == nil {
 		t = &korean
 	}
-	m := &Model{cfg: cfg, t: t, keys: newKeys(t), w: 80, h: 24, wedge: cfg.Wedge, dedupe: scanner.Deduper{Window: cfg.DedupeWindow}}
-	m.now = cfg.Now()
+	m := &Model{cfg: cfg, t: t, st: NewStyles(cfg.Renderer), w: 80, h: 24}
+	m.setLang(t)
+	m.now = cfg.Timing.Now()
 	m.clock = gate.Clock{Trusted: true}
-	if cfg.Scans != nil {
+	if cfg.Plugged {
 		m.scanner.kind = scanner.Disconnected // until it says otherwise
 	}
-	m.day = store.Day{Start: midnight(m.now.In(cfg.Location))}
+	loc := cfg.Timing.Location
+	m.day = store.Day{Start: midnight(m.now.In(loc))}
 	if cfg.History != nil {
-		if d, err := cfg.History.DayOf(m.now.In(cfg.Location)); err == nil {
+		if d, err := cfg.History.DayOf(m.now.In(loc)); err == nil {
 			m.day = d
 		} else {
 			m.historyNote = err.Error()
@@ -228,6 +154,14 @@ func New(cfg Config) *Model {
 	return m
 }
 
+func (m *Model) setLang(t *Text) {
+	m.t = t
+	m.keys = newKeys(t)
+	m.help = help.New()
+	m.help.Styles = m.st.Help
+	m.help.ShortSeparator = " · "
+}
+
 func midnight(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
 }
@@ -238,13 +172,21 @@ type (
 	scansEnded struct{}
 	decidedMsg struct {
 		o       gate.Outcome
-		arrived time.Time // when the scan arrived; zero for a manual check
+		arrived time.Time // when the scan arrived; zero for a check by hand
+		// left is the verdict that waited for staff and was recorded as
+		// unsettled before this scan was decided: a new visitor came.
+		left *gate.Outcome
+		// quiet: the outcome is counted, not shown (Esc left a verdict
+		// unsettled).
+		quiet bool
+		// settles is the verdict a check by hand settled: its visitor.
+		settles *gate.Outcome
 	}
-	holdOver  int // a verdict's hold ended
-	wedgeDue  struct{}
-	tickMsg   time.Time
-	clockMsg  gate.Clock
-	statusMsg Status
+	holdOver    int // a verdict's hold ended
+	readingOver int // a "reading…" came to nothing
+	tickMsg     time.Time
+	clockMsg    gate.Clock
+	statusMsg   Status
 )
 
 // Init starts the clock tick and, when there is one, the scanner.
@@ -253,7 +195,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.cfg.Scans != nil {
 		cmds = append(cmds, m.nextScan())
 	}
-	if m.screen == verdictScreen {
+	if m.screen == verdictScreen && m.waiting == nil {
 		cmds = append(cmds, m.holdTimer())
 	}
 	return tea.Batch(cmds...)
@@ -263,8 +205,8 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-// readClock asks the decision step about the clock, off the screen's
-// goroutine: it waits while a scan is being decided.
+// readClock asks the door about the clock, off the screen's goroutine: it
+// waits while a scan is being decided.
 func (m *Model) readClock() tea.Cmd {
 	door := m.cfg.Door
 	return func() tea.Msg { return clockMsg(door.ClockState()) }
@@ -286,11 +228,11 @@ func (m *Model) nextScan() tea.Cmd {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.w, m.h = msg.Width, msg.Height
+		m.w, m.h = max(msg.Width, 1), max(msg.Height, 1)
 		return m, nil
 	case tickMsg:
-		m.now = m.cfg.Now()
-		if d := midnight(m.now.In(m.cfg.Location)); !d.Equal(m.day.Start) {
+		m.now = m.cfg.Timing.Now()
+		if d := midnight(m.now.In(m.cfg.Timing.Location)); !d.Equal(m.day.Start) {
 			m.day = store.Day{Start: d} // a new day
 		}
 		cmds := []tea.Cmd{m.tick()}
@@ -308,44 +250,83 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.cfg.Trust, m.upstream = msg.Trust, msg.Upstream
 		return m, nil
 	case scanMsg:
-		s := scanner.Scan(msg)
-		switch s.Kind {
-		case scanner.Connected:
-			m.scanner = scannerState{kind: scanner.Connected, detail: strings.TrimPrefix(s.Source, "serial:")}
-		case scanner.Disconnected:
-			m.scanner = scannerState{kind: scanner.Disconnected, detail: verify.Sanitize(errString(s.Err), 200)}
-		default:
-			m.queue = append(m.queue, pending{payload: s.Payload, misread: s.Err, at: time.Now()})
-		}
-		return m, tea.Batch(m.nextScan(), m.startNext())
+		return m, m.scanned(scanner.Scan(msg))
 	case scansEnded:
 		m.scanner = scannerState{kind: scanner.Disconnected, detail: "ended"}
+		m.reading = false
 		return m, nil
 	case decidedMsg:
 		return m, m.decided(msg)
 	case holdOver:
-		// A manual verdict waits for staff: the visitor is still there.
-		if int(msg) == m.shownN && m.screen == verdictScreen && m.manualFor == nil {
-			m.screen = readyScreen
+		// A verdict that waits for staff stays: the visitor is still there.
+		if int(msg) == m.shownN && m.screen == verdictScreen && m.waiting == nil {
+			m.screen, m.note = readyScreen, ""
 		}
 		return m, nil
-	case wedgeDue:
-		rel, scan := m.wedge.Tick(m.cfg.KeyClock())
-		return m, m.afterWedge(rel, scan)
-	case tea.KeyMsg:
-		if msg.Paste {
-			// A paste is a scan typed all at once.
-			p := strings.TrimSpace(string(msg.Runes))
-			if p == "" {
-				return m, nil
-			}
-			m.queue = append(m.queue, pending{payload: []byte(p), at: time.Now()})
-			return m, m.startNext()
+	case readingOver:
+		if int(msg) == m.readingN {
+			m.reading = false
 		}
-		rel, scan := m.wedge.Key(msg, keyText(msg), isEnter(msg), m.cfg.KeyClock())
-		return m, m.afterWedge(rel, scan)
+		return m, nil
+	case tea.KeyMsg:
+		// Only a person's keys get here: the keyboard source held back
+		// every key a scanner typed.
+		return m, m.handleKey(msg)
 	}
 	return m, nil
+}
+
+// scanned takes what the scanner source reports.
+func (m *Model) scanned(s scanner.Scan) tea.Cmd {
+	switch s.Kind {
+	case scanner.Connected:
+		m.scanner = scannerState{kind: scanner.Connected, detail: verify.Sanitize(s.Source, 80)}
+		return m.nextScan()
+	case scanner.Disconnected:
+		m.scanner = scannerState{kind: scanner.Disconnected, detail: verify.Sanitize(errString(s.Err), 200)}
+		m.reading = false
+		return m.nextScan()
+	case scanner.Reading:
+		m.reading = true
+		m.readingN++
+		n := m.readingN
+		return tea.Batch(m.nextScan(), tea.Tick(m.cfg.Timing.Reading, func(time.Time) tea.Msg { return readingOver(n) }))
+	case scanner.Ignored:
+		// Keys that were neither a scan nor a person's: nothing to
+		// decide or record; staff are told when they typed too fast.
+		m.reading = false
+		switch {
+		case errors.Is(s.Err, scanner.ErrKeysTooClose):
+			m.note = m.t.OneKeyAtATime
+		case errors.Is(s.Err, scanner.ErrTooSlow):
+			m.note = m.t.ScannerTooSlow
+		}
+		return m.nextScan()
+	}
+	if m.cfg.Demo && m.waiting != nil {
+		// The demo's rush waits for staff, as a queue at a door does: its
+		// next scan is held, and the scripted scanner with it.
+		m.held = &s
+		return nil
+	}
+	m.enqueue(s.Payload, s.Err, time.Now())
+	return tea.Batch(m.nextScan(), m.startNext())
+}
+
+// release lets the demo's held scan through, once no verdict waits.
+func (m *Model) release() tea.Cmd {
+	if m.held == nil || m.waiting != nil {
+		return nil
+	}
+	s := *m.held
+	m.held = nil
+	m.enqueue(s.Payload, s.Err, time.Now())
+	return tea.Batch(m.nextScan(), m.startNext())
+}
+
+func (m *Model) enqueue(payload []byte, misread error, at time.Time) {
+	m.reading = false // the burst has arrived
+	m.queue = append(m.queue, queued{payload: payload, misread: misread, at: at})
 }
 
 func errString(err error) string {
@@ -355,57 +336,58 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// keyText is what a key types, as a scanner's byte: its characters, or a
-// control character for a control key.
-func keyText(k tea.KeyMsg) string {
-	switch {
-	case k.Type == tea.KeyRunes:
-		if k.Alt {
-			return "\x1b" + string(k.Runes)
-		}
-		return string(k.Runes)
-	case k.Type == tea.KeySpace:
-		return " "
-	case k.Type >= 0 && k.Type < 0x20, k.Type == tea.KeyBackspace:
-		return string(rune(k.Type))
-	}
-	return "" // arrows, function keys: nothing a code holds
-}
-
-// isEnter: CR, or LF from a scanner set to send it.
-func isEnter(k tea.KeyMsg) bool {
-	return k.Type == tea.KeyEnter || k.Type == tea.KeyCtrlJ
-}
-
-// afterWedge acts on what the wedge released: a person's keys, a scan.
-func (m *Model) afterWedge(release []tea.KeyMsg, scan *scanner.Scan) tea.Cmd {
-	var cmds []tea.Cmd
-	for _, k := range release {
-		cmds = append(cmds, m.handleKey(k))
-	}
-	if scan != nil && m.dedupe.Fresh(*scan) {
-		m.queue = append(m.queue, pending{payload: scan.Payload, misread: scan.Err, at: time.Now()})
-		cmds = append(cmds, m.startNext())
-	}
-	if due, ok := m.wedge.Due(); ok {
-		cmds = append(cmds, tea.Tick(max(due.Sub(m.cfg.KeyClock()), time.Millisecond), func(time.Time) tea.Msg { return wedgeDue{} }))
-	}
-	return tea.Batch(cmds...)
-}
-
-// startNext decides the next waiting scan, one at a time, in order.
+// startNext decides the next waiting scan, one at a time, in order. A
+// scan (not a misread: that is nobody new) while a verdict waits for
+// staff means the next visitor is at the scanner: the waiting verdict is
+// recorded as unsettled first, in the same command, so the log keeps the
+// order things happened in.
 func (m *Model) startNext() tea.Cmd {
 	if m.busy || len(m.queue) == 0 {
 		return nil
 	}
-	p := m.queue[0]
+	q := m.queue[0]
 	m.queue = m.queue[1:]
 	m.busy = true
+	var left *gate.Outcome
+	if q.misread == nil && m.waiting != nil {
+		left = m.waiting
+		m.stopWaiting()
+	}
 	door := m.cfg.Door
 	return func() tea.Msg {
-		o := door.Handle(scanner.Scan{Payload: p.payload, Err: p.misread, At: p.at})
-		return decidedMsg{o: o, arrived: p.at}
+		d := decidedMsg{arrived: q.at}
+		if left != nil {
+			u := door.Unresolved(*left)
+			d.left = &u
+		}
+		d.o = door.Handle(scanner.Scan{Payload: q.payload, Err: q.misread, At: q.at})
+		return d
 	}
+}
+
+// stopWaiting forgets the waiting verdict and any check begun for it.
+func (m *Model) stopWaiting() {
+	m.waiting = nil
+	m.choice, m.pin = "", nil
+	switch m.screen {
+	case manualScreen, pinScreen:
+		m.screen = verdictScreen // until the next verdict replaces it
+	}
+	if m.back == manualScreen || m.back == pinScreen {
+		m.back = readyScreen
+	}
+}
+
+// leave records the waiting verdict as unsettled (Esc): the visitor went
+// without staff saying how they checked.
+func (m *Model) leave() tea.Cmd {
+	if m.waiting == nil {
+		return nil
+	}
+	p := *m.waiting
+	m.stopWaiting()
+	door := m.cfg.Door
+	return func() tea.Msg { return decidedMsg{o: door.Unresolved(p), quiet: true} }
 }
 
 // decided shows a decision and counts it.
@@ -417,34 +399,61 @@ func (m *Model) decided(d decidedMsg) tea.Cmd {
 			m.latency = m.latency[len(m.latency)-1000:]
 		}
 	}
+	if d.left != nil {
+		m.count(*d.left)
+	}
 	o := d.o
 	m.count(o)
-	m.show(o)
-	cmds := []tea.Cmd{m.startNext()}
-	if !o.Waiting() {
-		cmds = append(cmds, m.holdTimer())
+	var cmds []tea.Cmd
+	switch {
+	case d.quiet:
+		if m.screen == verdictScreen {
+			m.screen = readyScreen
+		}
+		m.note = m.t.Unsettled
+		cmds = append(cmds, m.release())
+	case o.Reason == verify.ReasonMisread && m.waiting != nil:
+		// A misread is nobody new: the waiting verdict stays, and says so.
+		m.note = m.t.Misread
+		if cue := m.cfg.Cue; cue != nil {
+			cmds = append(cmds, func() tea.Msg { cue(o); return nil })
+		}
+	default:
+		m.show(o)
+		if d.settles != nil && o.Holder == (verify.Holder{}) {
+			m.holder = d.settles.Holder
+		}
+		if d.left != nil {
+			m.note = m.t.Unsettled
+		}
+		if m.waiting == nil {
+			cmds = append(cmds, m.holdTimer(), m.release())
+		}
+		if cue := m.cfg.Cue; cue != nil {
+			cmds = append(cmds, func() tea.Msg { cue(o); return nil })
+		}
 	}
-	if cue := m.cfg.Cue; cue != nil {
-		cmds = append(cmds, func() tea.Msg { cue(o); return nil })
-	}
+	cmds = append(cmds, m.startNext())
 	return tea.Batch(cmds...)
 }
 
 func (m *Model) show(o gate.Outcome) {
 	m.shown = &o
 	m.shownN++
+	m.holder = o.Holder
 	m.screen = verdictScreen
 	m.note = ""
-	m.manualFor = nil
+	m.waiting = nil
+	m.choice, m.pin = "", nil
 	if o.Waiting() {
-		m.manualFor = m.shown
+		m.waiting = m.shown
 	}
 }
 
 func (m *Model) holdTimer() tea.Cmd {
-	hold := m.cfg.Hold
+	hold := m.cfg.Timing.Hold
 	if m.shown != nil && m.shown.Verdict == verify.Fail {
-		hold = m.cfg.FailHold
+		hold = m.cfg.Timing.FailHold
 	}
 	n := m.shownN
 	return tea.Tick(hold, func(time.Time) tea.Msg { return holdOver(n) })
@@ -453,7 +462,7 @@ func (m *Model) holdTimer() tea.Cmd {
 // count adds a decision to today's figures and the log.
 func (m *Model) count(o gate.Outcome) {
 	e := o.Entry(nil)
-	if d := midnight(o.At.In(m.cfg.Location)); !d.Equal(m.day.Start) && o.At.After(m.day.Start) {
+	if d := midnight(o.At.In(m.cfg.Timing.Location)); !d.Equal(m.day.Start) && o.At.After(m.day.Start) {
 		m.day = store.Day{Start: d}
 	}
 	m.day.Count(e)
@@ -461,138 +470,85 @@ func (m *Model) count(o gate.Outcome) {
 	if len(m.log) > keepLog {
 		m.log = m.log[:keepLog]
 	}
-	now := time.Now()
-	m.recent = append(m.recent, now)
-	for len(m.recent) > 0 && now.Sub(m.recent[0]) > time.Minute {
-		m.recent = m.recent[1:]
+	if newVisitor(o) {
+		now := time.Now()
+		m.recent = append(m.recent, now)
+		for len(m.recent) > 0 && now.Sub(m.recent[0]) > time.Minute {
+			m.recent = m.recent[1:]
+		}
 	}
-	m.now = m.cfg.Now()
+	m.now = m.cfg.Timing.Now()
 }
 
-// handleKey acts on a person's key.
-func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
-	s := k.String()
-	switch m.screen {
-	case pinScreen:
-		switch {
-		case k.Type == tea.KeyEsc:
-			m.pin, m.choice = nil, ""
-			m.screen = readyScreen
-			if m.manualFor != nil {
-				m.screen = verdictScreen
-			}
-		case k.Type == tea.KeyBackspace:
-			if len(m.pin) > 0 {
-				m.pin = m.pin[:len(m.pin)-1]
-			}
-		case isEnter(k):
-			staff, ok := m.cfg.StaffPINs[string(m.pin)]
-			m.pin = nil
-			if !ok {
-				m.note = m.t.PINWrong
-				return nil
-			}
-			choice := m.choice
-			m.choice = ""
-			if choice == "quit" {
-				return tea.Quit
-			}
-			return m.record(choice, staff)
-		case k.Type == tea.KeyRunes && len(m.pin) < 12:
-			m.pin = append(m.pin, k.Runes...)
-		}
-		return nil
-	case quitScreen:
-		switch s {
-		case "y", "Y":
-			if len(m.cfg.StaffPINs) > 0 {
-				m.choice, m.pin, m.note = "quit", nil, ""
-				m.screen = pinScreen
-				return nil
-			}
-			return tea.Quit
-		case "n", "N", "esc":
-			m.screen = m.back
-		}
-		return nil
-	}
-	switch {
-	case key.Matches(k, m.keys.Quit):
-		if m.cfg.Demo {
-			return tea.Quit
-		}
-		m.back = m.restScreen()
-		m.screen = quitScreen
-	case key.Matches(k, m.keys.Help):
-		m.back, m.screen = m.restScreen(), helpScreen
-	case key.Matches(k, m.keys.Stats):
-		m.back, m.screen = m.restScreen(), statsScreen
-	case key.Matches(k, m.keys.Log):
-		m.back, m.screen = m.restScreen(), logScreen
-	case key.Matches(k, m.keys.Lang):
-		if m.t.Lang == "ko" {
-			m.t = &english
-		} else {
-			m.t = &korean
-		}
-		m.keys = newKeys(m.t)
-	case key.Matches(k, m.keys.Back):
-		if m.screen == helpScreen || m.screen == statsScreen || m.screen == logScreen {
-			m.screen = m.back
-		} else {
-			m.screen, m.manualFor = readyScreen, nil
-		}
-	case key.Matches(k, m.keys.Manual):
-		if m.screen != verdictScreen || m.manualFor == nil {
-			m.manualFor = nil
-		}
-		m.screen, m.note = manualScreen, ""
-	case key.Matches(k, m.keys.Options):
-		if m.screen != manualScreen && (m.screen != verdictScreen || m.manualFor == nil) {
-			return nil
-		}
-		if s == "7" && !m.diningAlone() {
-			return nil
-		}
-		if len(m.cfg.StaffPINs) > 0 {
-			m.choice, m.pin, m.note = s, nil, ""
-			m.screen = pinScreen
-			return nil
-		}
-		return m.record(s, "")
-	}
-	return nil
+// newVisitor: the outcome is a visitor the door had not seen, not how
+// one was settled, a misread, a part of a split card or a gap (the day's
+// counts say the same: store.Day).
+func newVisitor(o gate.Outcome) bool {
+	return o.Resolves == 0 && o.Method != gate.MethodGap && o.Method != gate.MethodUnresolved &&
+		o.Reason != verify.ReasonMisread && o.Reason != verify.ReasonIncomplete
 }
 
-// restScreen is where to come back to: the screen itself, unless it is
-// one of those that come and go.
-func (m *Model) restScreen() screen {
+// View draws the screen: exactly the terminal's height in lines, none
+// wider than its width; the page above the status lines painted edge to
+// edge.
+func (m *Model) View() string {
+	status := m.statusLines()
+	if len(status) >= m.h {
+		status = status[:max(m.h-1, 0)]
+	}
+	room := m.h - len(status)
+	var p *page
 	switch m.screen {
-	case helpScreen, statsScreen, logScreen, quitScreen:
-		return m.back
 	case verdictScreen:
-		if m.manualFor == nil {
-			return readyScreen // its hold would end it anyway
+		p = m.verdictPage(room)
+	case manualScreen:
+		p = m.manualPage(room)
+	case pinScreen:
+		p = m.pinPage(room)
+	case statsScreen:
+		p = m.statsPage(room)
+	case logScreen:
+		p = m.logPage(room)
+	case helpScreen:
+		p = m.helpPage(room)
+	case quitScreen:
+		p = m.quitPage(room)
+	default:
+		p = m.readyPage(room)
+	}
+	lines := append(p.render(room), status...)
+	return joinLines(fitLines(lines, m.w, m.h))
+}
+
+func joinLines(lines []string) string {
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	b := make([]byte, 0, n)
+	for i, l := range lines {
+		if i > 0 {
+			b = append(b, '\n')
 		}
+		b = append(b, l...)
 	}
-	return m.screen
+	return string(b)
 }
 
-// diningAlone: the solo-diner allowance is for restaurants and cafés.
-func (m *Model) diningAlone() bool {
-	return slices.Contains([]string{"restaurant", "cafe"}, m.cfg.VenueType)
-}
-
-// record records a manual check, off the screen's goroutine.
-func (m *Model) record(choice, staff string) tea.Cmd {
-	c, ok := options[choice]
-	if !ok {
-		return nil
+// firstFit returns the first page that fits in h lines, trying builds from
+// the richest layout to the leanest; the leanest when none fits. A build
+// returns nil for a layout that cannot be drawn at this size at all.
+func firstFit(h int, builds ...func() *page) *page {
+	var last *page
+	for _, b := range builds {
+		p := b()
+		if p == nil {
+			continue
+		}
+		if p.height() <= h {
+			return p
+		}
+		last = p
 	}
-	door := m.cfg.Door
-	pending := m.manualFor
-	m.manualFor = nil
-	return func() tea.Msg {
-		return decidedMsg{o: door.Manual(c, pending, staff)}
-	}
+	return last
 }

@@ -59,4 +59,3 @@ func TestPath(t *testing.T) {
 		})
 	}
 }
-
