@@ -269,6 +269,8 @@ func TestLanguage(t *testing.T) {
 		{"a file that cannot be read", "missing", "", "", "", false},
 		{"the environment when the file cannot be read", "missing", "en", "", words.English, true},
 		{"not YAML", "venue: [\n", "", "", "", false},
+		{"not YAML, but its language line says", "language: en # the staff's\nvenue:\n\ttype: cafe\n", "", "", words.English, true},
+		{"not YAML, and two language lines", "language: en\nlanguage: ko\nvenue: [\n", "", "", "", false},
 		{"a language munjigi does not speak", "language: fr\n", "", "", "", false},
 		{"a language as a list", "language: [ko]\n", "", "", "", false},
 	} {

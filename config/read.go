@@ -478,12 +478,16 @@ func unitOf(d string) string {
 	return "s"
 }
 
+// languageLine is a top-level language setting on a line of its own.
+var languageLine = regexp.MustCompile(`(?m)^language:[ \t]*["']?([a-z]+)["']?[ \t]*(?:#.*)?\r?$`)
+
 // Language is the language a configuration asks munjigi to speak to
 // people, told without loading the whole of it (for the words of an error
 // about it): a bound flag given on the command line, else
 // MUNJIGI_LANGUAGE, else the file's language, else the default. ok is
 // false when it cannot be told: the setting that decides names a language
-// munjigi does not speak, or the file cannot be read as YAML.
+// munjigi does not speak, or the file cannot be read (as YAML, or for a
+// line of its own that says language:).
 func Language(path string, bound ...Binding) (lang words.Lang, ok bool) {
 	for _, b := range bound {
 		if b.Key == "language" && b.Flag != nil && b.Flag.Changed {
@@ -503,6 +507,11 @@ func Language(path string, bound ...Binding) (lang words.Lang, ok bool) {
 	}
 	doc, err := parseYAML(path, data)
 	if err != nil {
+		// Not YAML, but its language line may still say: the advice
+		// about the rest is then in the venue's language.
+		if m := languageLine.FindAllSubmatch(data, -1); len(m) == 1 {
+			return words.Parse(string(m[0][1]))
+		}
 		return "", false
 	}
 	if len(doc.Content) == 1 {

@@ -371,7 +371,7 @@ Usage: munjigi --help lists every command.`, `munjigi: 키오스크에는 터미
 	TermNoHangul: {"the Linux console cannot draw Hangul%[1]s: run the kiosk under fbterm (deploy/munjigi-fbterm.conf) or set language: en",
 		"리눅스 콘솔은 한글을 그릴 수 없습니다%[1]s: 키오스크를 fbterm에서 실행하거나 (deploy/munjigi-fbterm.conf) language: en으로 설정하세요"},
 	TermNoColour:   {"%[1]s with no colours%[2]s: verdicts still show their word and symbol", "%[1]s, 색 없음%[2]s: 판정은 글자와 기호로도 표시됩니다"},
-	TermOK:         {"%[1]s, %[2]s%[3]s", "%[1]s, %[2]s%[3]s 사용 가능"},
+	TermOK:         {"%[1]s, %[2]s%[3]s", "%[1]s, %[2]s 사용 가능%[3]s"},
 	Colours16:      {"16 colours", "16색"},
 	Colours256:     {"256 colours", "256색"},
 	ColoursTrue:    {"true colour", "트루컬러"},
