@@ -311,3 +311,20 @@ func TestFlagAdvice(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestOtherVariables: MUNJIGI_* variables that are no setting (which file
+// to read, what a hook is told, the tests' and scripts') are left alone;
+// only a slip away from a setting's is a mistake.
+func TestOtherVariables(t *testing.T) {
+	others := []string{"MUNJIGI_CONFIG=none", "MUNJIGI_VERDICT=pass", "MUNJIGI_REASON=ok", "MUNJIGI_TYPE=v", "MUNJIGI_FORMAT=dcc",
+		"MUNJIGI_SEQ=1", "MUNJIGI_METHOD=qr", "MUNJIGI_TESTDATA=/x", "MUNJIGI_LUNCH_SECONDS=300", "MUNJIGI_PEAK_URL=http://x",
+		"MUNJIGI_PEAK_DIR=/x", "MUNJIGI_PEAK_CASE=a", "MUNJIGI_DIST=/x", "MUNJIGI_AUTHORITY_TEST_STORE=x", "MUNJIGI_AUTHORITY_TEST_MINT=x",
+		"MUNJIGI_AUTHORITY_TEST_DATA=x", "MUNJIGI_=x", "MUNJIGI_VENUE=x"}
+	if e := readEnv(others); len(e.mistakes) != 0 || len(e.values) != 0 {
+		t.Errorf("mistakes %v, values %v", e.mistakes, e.values)
+	}
+	e := readEnv([]string{"MUNJIGI_LANGAUGE=en", "MUNJIGI_SCANNER_BUAD=9600", "PATH=/bin"})
+	if len(e.mistakes) != 2 {
+		t.Errorf("two slips, %d mistakes: %v", len(e.mistakes), e.mistakes)
+	}
+}
