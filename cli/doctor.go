@@ -99,9 +99,11 @@ type doctor struct {
 
 // say writes one line: a mark, what was checked, and what was found.
 // The name takes a column nine cells wide in either language (Hangul is
-// two cells a syllable).
+// two cells a syllable); a finding of several lines (the configuration's
+// mistakes) keeps to its column.
 func (d *doctor) say(mark string, what words.Key, format string, args ...any) {
-	fmt.Fprintf(d.out, "%s %s %s\n", mark, words.Pad(words.Tell(d.lang, what), 9), fmt.Sprintf(format, args...))
+	found := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "\n"+strings.Repeat(" ", 12))
+	fmt.Fprintf(d.out, "%s %s %s\n", mark, words.Pad(words.Tell(d.lang, what), 9), found)
 	if mark == bad {
 		d.problems++
 	}

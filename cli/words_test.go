@@ -162,6 +162,11 @@ func TestDoctorLanguage(t *testing.T) {
 		!strings.Contains(stdout, "준비 안 됨: 먼저 설정을 고치세요 ('munjigi config check')") || strings.Contains(stdout, "스캐너") {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
+	two := writeFile(t, "two.yaml", "language: ko\nstore:\n  retention_days: 0\nvenue:\n  typ: x\n")
+	if _, stdout, _ := run(t, "doctor", "--config", two, "--service", unit); !strings.Contains(stdout,
+		"✗ 설정      설정에 잘못된 곳이 2군데 있습니다:\n              "+two+" 3번째 줄: store.retention_days") {
+		t.Errorf("several mistakes keep to the column:\n%s", stdout)
+	}
 	// Nothing trusted, and the Linux console for a Korean screen: two
 	// problems, in Korean when the output is read elsewhere (--lang).
 	none := writeFile(t, "none.yaml", "store:\n  path: "+filepath.Join(dir, "other.db")+"\n")

@@ -80,11 +80,11 @@ var adviceCases = []struct {
 		"3 mistakes in the configuration:\n  ", "설정에 잘못된 곳이 3군데 있습니다:\n  "},
 
 	// The environment: the same advice, naming the variable.
-	{"a variable's unit", "-", map[string]string{"MUNJIGI_KIOSK_VERDICT_HOLD": "4"}, `MUNJIGI_KIOSK_VERDICT_HOLD="4": kiosk.verdict_hold: 4 has no unit: write 4s`, "4s 처럼 단위를 붙이세요"},
-	{"a variable's number", "-", map[string]string{"MUNJIGI_SCANNER_BAUD": "fast"}, `MUNJIGI_SCANNER_BAUD="fast": scanner.baud must be a whole number, like 9600`, "scanner.baud: 정수여야 합니다"},
+	{"a variable's unit", "-", map[string]string{"MUNJIGI_KIOSK_VERDICT_HOLD": "4"}, `MUNJIGI_KIOSK_VERDICT_HOLD: kiosk.verdict_hold: 4 has no unit: write 4s`, "4s 처럼 단위를 붙이세요"},
+	{"a variable's number", "-", map[string]string{"MUNJIGI_SCANNER_BAUD": "fast"}, `MUNJIGI_SCANNER_BAUD: scanner.baud must be a whole number, like 9600`, "scanner.baud: 정수여야 합니다"},
 	{"a variable's bool", "-", map[string]string{"MUNJIGI_SOUND_BELL": "loud"}, "MUNJIGI_SOUND_BELL", "true 또는 false여야 합니다"},
 	{"a variable's slip", "-", map[string]string{"MUNJIGI_VENUE_TYP": "cafe"}, "MUNJIGI_VENUE_TYP is not a setting: did you mean MUNJIGI_VENUE_TYPE?", "혹시 MUNJIGI_VENUE_TYPE인가요?"},
-	{"a variable's range", "-", map[string]string{"MUNJIGI_STORE_RETENTION_DAYS": "9999"}, `MUNJIGI_STORE_RETENTION_DAYS="9999": store.retention_days is 9999; it must be 1 to 3650`, "store.retention_days 값이 9999입니다"},
+	{"a variable's range", "-", map[string]string{"MUNJIGI_STORE_RETENTION_DAYS": "9999"}, `MUNJIGI_STORE_RETENTION_DAYS: store.retention_days is 9999; it must be 1 to 3650`, "store.retention_days 값이 9999입니다"},
 	{"the file and the environment", "venue:\n  typ: x\n", map[string]string{"MUNJIGI_KIOSK_FAIL_HOLD": "8"}, "2 mistakes in the configuration", "2군데"},
 }
 
@@ -326,5 +326,39 @@ func TestOtherVariables(t *testing.T) {
 	e := readEnv([]string{"MUNJIGI_LANGAUGE=en", "MUNJIGI_SCANNER_BUAD=9600", "PATH=/bin"})
 	if len(e.mistakes) != 2 {
 		t.Errorf("two slips, %d mistakes: %v", len(e.mistakes), e.mistakes)
+	}
+	// A slip's value is not said: it may be the secret it was meant to
+	// set.
+	e = readEnv([]string{"MUNJIGI_UPSTREAM_CREDENTAIL=s3cret-token"})
+	for _, l := range words.Langs {
+		if got := words.Say(l, tell(e.mistakes)); !strings.Contains(got, "MUNJIGI_UPSTREAM_CREDENTIAL") || strings.Contains(got, "s3cret") {
+			t.Errorf("%s: %q", l, got)
+		}
+	}
+}
+
+// BenchmarkLoad reads the shipped configuration as every command does at
+// start (the kiosk's start to first frame has a budget of 300 ms).
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load("../config.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestMistakesInOrder: several mistakes are told as a person fixes them:
+// the file line by line (whether a key's shape or its value was wrong),
+// then the variables.
+func TestMistakesInOrder(t *testing.T) {
+	t.Setenv("MUNJIGI_KIOSK_FAIL_HOLD", "8")
+	_, err := Load(writeConfig(t, "store:\n  retention_days: 0\nlog:\n  level: loud\nvenue:\n  typ: x\n"))
+	got := words.Say(words.English, err)
+	var at []int
+	for _, w := range []string{"line 2: store.retention_days", "line 4: log.level", "line 6: venue.typ", "MUNJIGI_KIOSK_FAIL_HOLD: kiosk.fail_hold: 8 has no unit"} {
+		at = append(at, strings.Index(got, w))
+	}
+	if !slices.IsSorted(at) || at[0] < 0 {
+		t.Errorf("out of order (%v):\n%s", at, got)
 	}
 }

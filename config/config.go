@@ -7,6 +7,7 @@
 package config
 
 import (
+	"cmp"
 	"io"
 	"maps"
 	"net"
@@ -262,12 +263,40 @@ func Load(path string, bound ...Binding) (*Config, error) {
 	return &c, nil
 }
 
-// tell is one mistake as it is, or several in a list.
+// tell is one mistake as it is, or several in a list in the order a
+// person fixes them: the file's line by line, then the variables, then
+// the flags.
 func tell(mistakes []error) error {
 	if len(mistakes) == 1 {
 		return mistakes[0]
 	}
+	slices.SortStableFunc(mistakes, func(a, b error) int {
+		ra, la := rank(a)
+		rb, lb := rank(b)
+		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(la, lb))
+	})
 	return words.Wrap(ErrInvalid, words.Mistakes, len(mistakes), words.List(mistakes))
+}
+
+// rank is where a mistake told by place.told was made: the file (and its
+// line), a variable, a flag, or nowhere in particular.
+func rank(err error) (where, line int) {
+	e, ok := err.(*words.Error)
+	if !ok {
+		return 4, 0
+	}
+	switch e.Key {
+	case words.AtLine:
+		n, _ := e.Args[1].(int)
+		return 0, n
+	case words.InFile:
+		return 0, 0
+	case words.InVar:
+		return 1, 0
+	case words.InFlag:
+		return 2, 0
+	}
+	return 3, 0
 }
 
 // environment is what the MUNJIGI_* variables set.
@@ -303,12 +332,14 @@ func readEnv(environ []string) environment {
 	sort.Strings(names)
 	for _, name := range names {
 		val := vals[name]
-		at := place{env: name, val: val}
+		at := place{env: name}
 		key, ok := byName[name]
 		if !ok {
 			if !slices.Contains(otherVars, name) {
+				// The advice names the variable; its value is not said
+				// (MUNJIGI_UPSTREAM_CREDENTAIL holds a secret).
 				if m := unknownKey("", name); m != nil {
-					e.mistakes = append(e.mistakes, at.told(m))
+					e.mistakes = append(e.mistakes, place{}.told(m))
 				}
 			}
 			continue

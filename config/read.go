@@ -103,8 +103,7 @@ var listExamples = map[string]string{
 type place struct {
 	file string
 	line int
-	env  string // the variable's name
-	val  string // the variable's value
+	env  string // the variable's name (never its value: it may be a secret)
 	flag string
 }
 
@@ -117,7 +116,7 @@ func (p place) told(m *words.Error) *words.Error {
 	case p.file != "":
 		return words.Wrap(ErrInvalid, words.InFile, p.file, m)
 	case p.env != "":
-		return words.Wrap(ErrInvalid, words.InVar, p.env, p.val, m)
+		return words.Wrap(ErrInvalid, words.InVar, p.env, m)
 	case p.flag != "":
 		return words.Wrap(ErrInvalid, words.InFlag, "--"+p.flag, m)
 	}

@@ -53,7 +53,7 @@ func TestConfigCheckWords(t *testing.T) {
 		{"a tab", env, []string{"--config", tab}, tab + " 3번째 줄: 탭으로 들여쓴 줄입니다: YAML은 공백(스페이스)으로만 들여씁니다"},
 		{"an empty file", env, []string{"--config", empty}, empty + ": the file is empty: write the settings in it"},
 		{"an empty file, a Korean locale", []string{"LANG=ko_KR.UTF-8", "TERM=xterm"}, []string{"--config", empty}, empty + ": 파일이 비어 있습니다"},
-		{"a variable", append([]string{"MUNJIGI_VENUE_TYP=cafe"}, env...), nil, "MUNJIGI_VENUE_TYP=\"cafe\": MUNJIGI_VENUE_TYP: 없는 설정입니다. 혹시 MUNJIGI_VENUE_TYPE인가요?"},
+		{"a variable", append([]string{"MUNJIGI_VENUE_TYP=cafe"}, env...), nil, "munjigi config check: MUNJIGI_VENUE_TYP: 없는 설정입니다. 혹시 MUNJIGI_VENUE_TYPE인가요?"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := runEnv(t, c.env, append([]string{"config", "check"}, c.args...)...)

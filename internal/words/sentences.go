@@ -217,7 +217,7 @@ const (
 var sentences = map[Key]pair{
 	AtLine:   {"%[1]s, line %[2]d: %[3]s", "%[1]s %[2]d번째 줄: %[3]s"},
 	InFile:   {"%[1]s: %[2]s", "%[1]s: %[2]s"},
-	InVar:    {"%[1]s=%[2]q: %[3]s", "%[1]s=%[2]q: %[3]s"},
+	InVar:    {"%[1]s: %[2]s", "%[1]s: %[2]s"},
 	InFlag:   {"%[1]s: %[2]s", "%[1]s: %[2]s"},
 	Mistakes: {"%[1]d mistakes in the configuration:\n%[2]s", "설정에 잘못된 곳이 %[1]d군데 있습니다:\n%[2]s"},
 	One:      {"%[1]s", "%[1]s"},
