@@ -3,7 +3,9 @@
 // variables, then command-line flags, each overriding the last (viper is
 // used here and nowhere else). Packages get plain values from it; what the
 // configuration describes (a scanner, the venue's rules) is built here so
-// every command builds it the same way.
+// every command builds it the same way. A mistake is told where it was
+// made (the file's line, the variable, the flag) with what to write
+// instead, in English or Korean (its words are in internal/words).
 package config
 
 import (
@@ -355,7 +357,7 @@ func readEnv(environ []string) environment {
 			v = list
 		} else if kinds()[key] != kindString {
 			var m *words.Error
-			if v, m = parseValue(key, val, true); m != nil {
+			if v, m = parseValue(key, val); m != nil {
 				e.mistakes = append(e.mistakes, at.told(m))
 				continue
 			}
@@ -392,7 +394,7 @@ func flagValue(key string, f *pflag.Flag) (any, *words.Error) {
 		return d, nil
 	}
 	if k, ok := kinds()[key]; ok && k != kindString && k != kindList {
-		v, m := parseValue(key, f.Value.String(), true)
+		v, m := parseValue(key, f.Value.String())
 		return v, m
 	}
 	return f.Value.String(), nil
@@ -421,7 +423,7 @@ func (c *Config) mistakes() []error {
 			wrong("language", words.New(words.LanguageBad, c.Language, strings.Join(Languages, ", ")))
 		}
 	}
-	if loc, err := time.LoadLocation(c.Venue.Timezone); err != nil || c.Venue.Timezone == "" {
+	if loc, err := time.LoadLocation(c.Venue.Timezone); err != nil {
 		wrong("venue.timezone", words.New(words.TimezoneBad, c.Venue.Timezone))
 	} else {
 		c.Location = loc

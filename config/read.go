@@ -347,7 +347,7 @@ func (r *reading) value(key string, n *yaml.Node) {
 		r.set(key, "", at)
 		return
 	}
-	v, m := parseValue(key, n.Value, n.Tag == "!!str" && n.Style != 0)
+	v, m := parseValue(key, n.Value)
 	if m != nil {
 		r.mistake(at, m)
 		return
@@ -355,9 +355,9 @@ func (r *reading) value(key string, n *yaml.Node) {
 	r.set(key, v, at)
 }
 
-// parseValue reads text as key's kind (not a list). quoted says the text
-// was in quotes: "4" is still a number without its unit.
-func parseValue(key, s string, quoted bool) (any, *words.Error) {
+// parseValue reads text as key's kind (not a list): text in quotes too,
+// as a variable's is ("4" is still a number without its unit).
+func parseValue(key, s string) (any, *words.Error) {
 	switch kinds()[key] {
 	case kindInt:
 		n, err := strconv.Atoi(strings.TrimSpace(s))
