@@ -5,7 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"munjigi/config"
 	"munjigi/door"
+	"munjigi/internal/words"
 	"munjigi/verify"
 )
 
@@ -14,17 +16,22 @@ func newConfigCmd(io IO) *cobra.Command {
 		Use:   "config check",
 		Short: "read the configuration as the kiosk does; name what is wrong",
 		Args:  cobra.NoArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return usageError("say check") },
+		RunE:  func(c *cobra.Command, _ []string) error { return usageSay(words.SayCheck, c.CommandPath()) },
 	}
 	check := &cobra.Command{
 		Use:   "check [--config FILE]",
 		Short: "read the configuration as the kiosk does; exit status 2 when anything is wrong",
 		Long: `Reads the configuration as the kiosk does (flags > MUNJIGI_* environment >
-file > defaults) and says what is wrong with it, and checks the files it
-names (venue rules, trust files); exit status 2 when anything is wrong.`,
+file > defaults) and says what is wrong with it, all at once, each mistake
+where it was made (the file's line, the variable) with what to write
+instead; and checks the files it names (venue rules, trust files). Exit
+status 2 when anything is wrong. It speaks the configuration's language
+(--lang or language:; when the file cannot be read, MUNJIGI_LANGUAGE or
+the system's locale).`,
 		Args: cobra.NoArgs,
 	}
 	s := newSettings(check)
+	s.lang()
 	check.RunE = func(c *cobra.Command, _ []string) error {
 		cfg, err := s.load()
 		if err != nil {
@@ -32,29 +39,33 @@ names (venue rules, trust files); exit status 2 when anything is wrong.`,
 		}
 		// The checks the kiosk makes only when it starts: files it will read.
 		if _, err := cfg.Decider(nil, nil); err != nil {
-			return fmt.Errorf("policy: %w", err)
+			return words.Wrap(config.ErrInvalid, words.PolicyBad, err)
 		}
 		for _, f := range cfg.Trust.Files {
 			if err := door.AddTrustFile(verify.NewTrust(), f); err != nil {
-				return fmt.Errorf("trust.files: %w", err)
+				return words.Wrap(config.ErrInvalid, words.TrustFilesBad, err)
 			}
 		}
+		l := s.speaks
 		from := cfg.File
 		if from == "" {
-			from = "no file: defaults and MUNJIGI_* environment"
+			from = words.Tell(l, words.ConfigDefaults)
 		}
 		w := io.Out
-		fmt.Fprintf(w, "ok (%s)\n", from)
-		fmt.Fprintf(w, "  venue      %q, a %s in %s (%s); screen in %s\n", cfg.Venue.Name, cfg.Venue.Type, cfg.Venue.Country, cfg.Venue.Timezone, cfg.Language)
-		fmt.Fprintf(w, "  rules      %s\n", cfg.Policy.Profile)
-		fmt.Fprintf(w, "  scanner    %s\n", describeScanner(cfg))
-		fmt.Fprintf(w, "  entry log  %s, kept %d days\n", cfg.Store.Path, cfg.Store.RetentionDays)
-		if cfg.Upstream.URL == "" {
-			fmt.Fprintln(w, "  upstream   none: the kiosk works alone")
-		} else {
-			fmt.Fprintf(w, "  upstream   %s, token budget %s\n", cfg.Upstream.URL, cfg.Upstream.TokenBudget)
+		line := func(label words.Key, text string) {
+			fmt.Fprintf(w, "  %s %s\n", words.Pad(words.Tell(l, label), 10), text)
 		}
-		fmt.Fprintf(w, "  log        %s\n", cfg.LogPath())
+		fmt.Fprintln(w, words.Tell(l, words.ConfigOK, from))
+		line(words.LabelVenue, words.Tell(l, words.CheckVenue, cfg.Venue.Name, cfg.Venue.Type, cfg.Venue.Country, cfg.Venue.Timezone, cfg.Language))
+		line(words.LabelRules, cfg.Policy.Profile)
+		line(words.LabelScanner, describeScanner(cfg, l))
+		line(words.LabelEntryLog, words.Tell(l, words.CheckEntryLog, cfg.Store.Path, cfg.Store.RetentionDays))
+		if cfg.Upstream.URL == "" {
+			line(words.LabelUpstream, words.Tell(l, words.CheckNoUpstream))
+		} else {
+			line(words.LabelUpstream, words.Tell(l, words.CheckUpstream, cfg.Upstream.URL, cfg.Upstream.TokenBudget.String()))
+		}
+		line(words.LabelLog, cfg.LogPath())
 		return nil
 	}
 	cmd.AddCommand(check)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,9 @@ import (
 
 	"munjigi/config"
 	"munjigi/door"
+	"munjigi/gate"
 	"munjigi/internal/tty"
+	"munjigi/internal/words"
 	"munjigi/scanner"
 	"munjigi/upstream"
 )
@@ -43,47 +46,75 @@ kiosk is ready, 1 when it is not. Works while the kiosk runs.`,
 	var unit string
 	cmd.Flags().StringVar(&unit, "service", "", "judge the terminal of this systemd unit `FILE` (default: the installed munjigi.service, if any)")
 	cmd.RunE = func(c *cobra.Command, _ []string) error {
-		problems := 0
-		say := func(mark, what, format string, args ...any) {
-			fmt.Fprintf(io.Out, "%s %-9s %s\n", mark, what, fmt.Sprintf(format, args...))
-			if mark == "✗" {
-				problems++
-			}
-		}
 		cfg, err := s.load()
+		d := &doctor{out: io.Out, lang: s.speaks}
 		if err != nil {
-			say("✗", "config", "%v", err)
-			fmt.Fprintln(io.Out, "\nnot ready: fix the configuration first ('munjigi config check')")
+			d.say(bad, words.ItemConfig, "%s", words.Say(d.lang, err))
+			fmt.Fprintln(io.Out, "\n"+words.Tell(d.lang, words.DoctorFixConfig))
 			return notPass(nil)
 		}
 		from := cfg.File
 		if from == "" {
-			from = "no file: the defaults"
+			from = words.Tell(d.lang, words.DoctorDefaults)
 		}
-		say("✓", "config", "%s", from)
-		doctorScanner(cfg, io, say)
-		ins := doctorDatabase(cfg, say)
-		doctorTrust(cfg, ins, say)
-		doctorClock(cfg, ins, say)
-		doctorTerminal(cfg, unit, say)
+		d.say(good, words.ItemConfig, "%s", from)
+		doctorScanner(cfg, io, d)
+		ins := doctorDatabase(cfg, d)
+		doctorTrust(cfg, ins, d)
+		doctorClock(cfg, ins, d)
+		doctorTerminal(cfg, unit, d)
 		if dir := filepath.Dir(cfg.LogPath()); dirWritable(dir) != nil {
-			say("✗", "log", "%s cannot be written: %v", cfg.LogPath(), dirWritable(dir))
+			d.say(bad, words.ItemLog, "%s", words.Tell(d.lang, words.LogNotWritable, cfg.LogPath(), dirWritable(dir)))
 		} else {
-			say("✓", "log", "%s", cfg.LogPath())
+			d.say(good, words.ItemLog, "%s", cfg.LogPath())
 		}
-		if problems > 0 {
-			fmt.Fprintf(io.Out, "\nnot ready: %d problem%s above\n", problems, map[bool]string{true: "s"}[problems > 1])
-			return notPass(nil)
+		switch d.problems {
+		case 0:
+			fmt.Fprintln(io.Out, "\n"+words.Tell(d.lang, words.DoctorReady))
+			return nil
+		case 1:
+			fmt.Fprintln(io.Out, "\n"+words.Tell(d.lang, words.DoctorNotReadyOne))
+		default:
+			fmt.Fprintln(io.Out, "\n"+words.Tell(d.lang, words.DoctorNotReadyMany, d.problems))
 		}
-		fmt.Fprintln(io.Out, "\nready")
-		return nil
+		return notPass(nil)
 	}
 	return cmd
 }
 
-type sayFunc func(mark, what, format string, args ...any)
+// The marks of doctor's lines: ready, not ready, and works but worth a
+// look.
+const (
+	good = "✓"
+	bad  = "✗"
+	warn = "!"
+)
 
-func doctorScanner(cfg *config.Config, io IO, say sayFunc) {
+// doctor writes doctor's lines in its language and counts what is wrong.
+type doctor struct {
+	out      io.Writer
+	lang     words.Lang
+	problems int
+}
+
+// say writes one line: a mark, what was checked, and what was found.
+// The name takes a column nine cells wide in either language (Hangul is
+// two cells a syllable); a finding of several lines (the configuration's
+// mistakes) keeps to its column.
+func (d *doctor) say(mark string, what words.Key, format string, args ...any) {
+	found := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "\n"+strings.Repeat(" ", 12))
+	fmt.Fprintf(d.out, "%s %s %s\n", mark, words.Pad(words.Tell(d.lang, what), 9), found)
+	if mark == bad {
+		d.problems++
+	}
+}
+
+// tell writes one line whose finding is a sentence.
+func (d *doctor) tell(mark string, what, k words.Key, args ...any) {
+	d.say(mark, what, "%s", words.Tell(d.lang, k, args...))
+}
+
+func doctorScanner(cfg *config.Config, io IO, d *doctor) {
 	sc := cfg.Scanner
 	switch sc.Source {
 	case "serial":
@@ -92,7 +123,7 @@ func doctorScanner(cfg *config.Config, io IO, say sayFunc) {
 		if path == "auto" {
 			var err error
 			if path, err = scanner.Auto(""); err != nil {
-				say("✗", "scanner", "%v", err)
+				d.tell(bad, words.ItemScanner, words.ScannerNotFound, "/dev")
 				return
 			}
 		}
@@ -102,9 +133,9 @@ func doctorScanner(cfg *config.Config, io IO, say sayFunc) {
 		s.Port = path
 		for ev := range s.Scans(ctx) {
 			if ev.Kind == scanner.Connected {
-				say("✓", "scanner", "%s opens (%s)", path, describeScanner(cfg))
+				d.tell(good, words.ItemScanner, words.ScannerOpens, path, describeScanner(cfg, d.lang))
 			} else if ev.Kind == scanner.Disconnected {
-				say("✗", "scanner", "%v", ev.Err)
+				d.tell(bad, words.ItemScanner, words.ScannerCannotOpen, ev.Err)
 			} else {
 				continue
 			}
@@ -112,65 +143,65 @@ func doctorScanner(cfg *config.Config, io IO, say sayFunc) {
 		}
 	case "file":
 		if _, err := os.Stat(sc.File); err != nil {
-			say("✗", "scanner", "%v", err)
+			d.say(bad, words.ItemScanner, "%s", words.Say(d.lang, err))
 			return
 		}
-		say("✓", "scanner", "reads %s", sc.File)
+		d.tell(good, words.ItemScanner, words.ScannerReads, sc.File)
 	default:
 		if tty.IsTerminal(io.In) {
-			say("✓", "scanner", "the keyboard: a keyboard scanner types here ('munjigi scanner test' shows what it sends)")
+			d.tell(good, words.ItemScanner, words.ScannerKeyboard)
 		} else {
-			say("!", "scanner", "the keyboard, but standard input is not a terminal here")
+			d.tell(warn, words.ItemScanner, words.ScannerKeyboardNoTTY)
 		}
 	}
 }
 
 // doctorDatabase says how the database stands: from the running kiosk
 // when there is one (it holds the file), else from the file.
-func doctorDatabase(cfg *config.Config, say sayFunc) *door.Inspection {
+func doctorDatabase(cfg *config.Config, d *doctor) *door.Inspection {
 	path := cfg.Store.Path
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if err := dirWritable(filepath.Dir(path)); err != nil {
-			say("✗", "database", "%s cannot be created: %v", path, err)
+			d.tell(bad, words.ItemDatabase, words.DBCannotCreate, path, err)
 			return nil
 		}
-		say("✓", "database", "%s will be created at the first start", path)
+		d.tell(good, words.ItemDatabase, words.DBWillCreate, path)
 		return nil
 	}
 	ins, err := door.Inspect(cfg)
 	switch {
 	case errors.Is(err, door.ErrInUse):
-		say("✗", "database", "%v", err)
+		d.say(bad, words.ItemDatabase, "%s", words.Say(d.lang, err))
 		return nil
 	case err != nil:
-		say("✗", "database", "%s: %v: the kiosk moves a damaged file aside and starts a fresh log", path, err)
+		d.tell(bad, words.ItemDatabase, words.DBDamagedAside, path, err)
 		return nil
 	case ins.Running:
-		say("✓", "database", "%s is in use by the running kiosk (process %d): %d entries, %d waiting for upload", path, ins.Pid, ins.Entries, ins.Outbox)
+		d.tell(good, words.ItemDatabase, words.DBRunning, path, ins.Pid, ins.Entries, ins.Outbox)
 	default:
-		say("✓", "database", "%s is sound: %d entries, %d waiting for upload", path, ins.Entries, ins.Outbox)
+		d.tell(good, words.ItemDatabase, words.DBSound, path, ins.Entries, ins.Outbox)
 	}
 	if err := dirWritable(filepath.Dir(path)); err != nil {
-		say("✗", "database", "%s cannot be written (%v): verdicts would be shown NOT LOGGED", filepath.Dir(path), err)
+		d.tell(bad, words.ItemDatabase, words.DBNotWritable, filepath.Dir(path), err)
 	}
 	return ins
 }
 
 // doctorTrust says what is trusted, as the door has it in force.
-func doctorTrust(cfg *config.Config, ins *door.Inspection, say sayFunc) {
+func doctorTrust(cfg *config.Config, ins *door.Inspection, d *doctor) {
 	var in door.InForce
 	keys := 0
 	var issued, expires time.Time
 	if ins != nil {
 		keys, issued, expires = ins.Keys, ins.IssuedAt, ins.ExpiresAt
 		if ins.TrustErr != "" {
-			say("✗", "trust", "the stored list: %s", ins.TrustErr)
+			d.tell(bad, words.ItemTrust, words.TrustStoredBad, ins.TrustErr)
 		}
 	} else {
 		var err error
 		in, _, err = door.ReadTrust(cfg, nil)
 		if err != nil {
-			say("✗", "trust", "%v", err)
+			d.say(bad, words.ItemTrust, "%s", words.Say(d.lang, err))
 		}
 		if in.Trust != nil {
 			keys, issued, expires = in.Keys(), in.IssuedAt(), in.ExpiresAt()
@@ -184,39 +215,55 @@ func doctorTrust(cfg *config.Config, ins *door.Inspection, say sayFunc) {
 			took, err = c.Ping(ctx)
 			cancel()
 			if err == nil {
-				say("✓", "upstream", "%s answers in %s", cfg.Upstream.URL, took.Round(time.Millisecond))
+				d.tell(good, words.ItemUpstream, words.UpstreamAnswers, cfg.Upstream.URL, took.Round(time.Millisecond).String())
 			}
 		}
 		if err != nil {
 			// The door works without it; tokens go to a manual check.
-			say("!", "upstream", "%s does not answer (%v): signed passes still work, tokens get a manual check", cfg.Upstream.URL, err)
+			d.tell(warn, words.ItemUpstream, words.UpstreamSilent, cfg.Upstream.URL, err)
 		}
 	}
 	now := time.Now()
 	switch {
 	case keys == 0:
-		say("✗", "trust", "nothing trusted: every signed pass would go to a manual check (trust.files, or upstream with 'munjigi trust sync')")
+		d.tell(bad, words.ItemTrust, words.TrustNone)
 	case !expires.IsZero() && !now.Before(expires):
-		say("✗", "trust", "%d keys, but the list expired %s: the kiosk shows it EXPIRED; fix: 'munjigi trust sync' (or 'munjigi trust import FILE' from a USB stick)", keys, expires.In(cfg.Location).Format(time.DateOnly))
+		d.tell(bad, words.ItemTrust, words.TrustExpired, keys, expires.In(cfg.Location).Format(time.DateOnly))
 	case !issued.IsZero() && now.Sub(issued) > cfg.Upstream.StaleAfter:
-		say("!", "trust", "%d keys; the list is stale (issued %s)", keys, issued.In(cfg.Location).Format(time.DateOnly))
+		d.tell(warn, words.ItemTrust, words.TrustStale, keys, issued.In(cfg.Location).Format(time.DateOnly))
 	default:
-		say("✓", "trust", "%d keys", keys)
+		d.tell(good, words.ItemTrust, words.TrustKeys, keys)
 	}
 }
 
-func doctorClock(cfg *config.Config, ins *door.Inspection, say sayFunc) {
+func doctorClock(cfg *config.Config, ins *door.Inspection, d *doctor) {
 	if ins != nil && !ins.Clock.Trusted && ins.Clock.Code != "" {
-		say("✗", "clock", "%s: passes that time decides would go to a manual check (set the time, or enable NTP)", ins.Clock.Reason)
+		d.tell(bad, words.ItemClock, words.ClockUntrusted, clockWhy(ins.Clock))
 		return
 	}
-	say("✓", "clock", "%s", time.Now().In(cfg.Location).Format("2006-01-02 15:04 MST"))
+	d.say(good, words.ItemClock, "%s", time.Now().In(cfg.Location).Format("2006-01-02 15:04 MST"))
+}
+
+// clockWhy says why the clock is not trusted, by the gate's code.
+func clockWhy(c gate.Clock) any {
+	if k, ok := clockWords[c.Code]; ok {
+		return words.T(k)
+	}
+	return c.Reason
+}
+
+var clockWords = map[gate.ClockCode]words.Key{
+	gate.ClockNotSet:    words.ClockNotSet,
+	gate.ClockBehind:    words.ClockWentBack,
+	gate.ClockAhead:     words.ClockJumped,
+	gate.ClockOffServer: words.ClockOffServer,
 }
 
 // doctorTerminal judges the terminal the kiosk will run on: the installed
 // service's (its TERM, and fbterm if it runs under it), else this one.
-func doctorTerminal(cfg *config.Config, unit string, say sayFunc) {
-	term, fbterm, where := os.Getenv("TERM"), false, ""
+func doctorTerminal(cfg *config.Config, unit string, d *doctor) {
+	term, fbterm := os.Getenv("TERM"), false
+	var where any = ""
 	if unit == "" {
 		for _, u := range serviceUnits {
 			if _, err := os.Stat(u); err == nil {
@@ -228,29 +275,29 @@ func doctorTerminal(cfg *config.Config, unit string, say sayFunc) {
 	if unit != "" {
 		t, fb, err := serviceTerminal(unit)
 		if err != nil {
-			say("✗", "terminal", "%v", err)
+			d.say(bad, words.ItemTerminal, "%s", words.Say(d.lang, err))
 			return
 		}
-		term, fbterm, where = t, fb, " (the service "+unit+")"
+		term, fbterm, where = t, fb, words.T(words.TermService, unit)
 	}
 	// What the terminal can show, from its TERM (this command's output
 	// may be a pipe, or another terminal than the service's).
 	profile := colourProfile(term)
-	colours := map[termenv.Profile]string{termenv.Ascii: "no colours", termenv.ANSI: "16 colours", termenv.ANSI256: "256 colours", termenv.TrueColor: "true colour"}[profile]
+	colours := map[termenv.Profile]words.Key{termenv.ANSI: words.Colours16, termenv.ANSI256: words.Colours256, termenv.TrueColor: words.ColoursTrue}[profile]
 	switch {
 	case term == "" || term == "dumb":
-		say("✗", "terminal", "TERM is %q%s: the kiosk needs a terminal", term, where)
+		d.tell(bad, words.ItemTerminal, words.TermNone, term, where)
 	case term == "linux" && !fbterm && cfg.Language == "ko":
-		say("✗", "terminal", "the Linux console cannot draw Hangul%s: run the kiosk under fbterm (deploy/munjigi-fbterm.conf) or set language: en", where)
+		d.tell(bad, words.ItemTerminal, words.TermNoHangul, where)
 	case profile == termenv.Ascii:
-		say("!", "terminal", "%s with no colours%s: verdicts still show their word and symbol", term, where)
+		d.tell(warn, words.ItemTerminal, words.TermNoColour, term, where)
 	default:
-		say("✓", "terminal", "%s, %s%s", term, colours, where)
+		d.tell(good, words.ItemTerminal, words.TermOK, term, words.T(colours), where)
 	}
 	if unit == "" {
 		locale := os.Getenv("LC_ALL") + os.Getenv("LC_CTYPE") + os.Getenv("LANG")
 		if !strings.Contains(strings.ToUpper(strings.ReplaceAll(locale, "-", "")), "UTF8") {
-			say("!", "terminal", "the locale is not UTF-8 (LANG=%q): ✓ ✗ and Hangul need it", os.Getenv("LANG"))
+			d.tell(warn, words.ItemTerminal, words.TermLocale, os.Getenv("LANG"))
 		}
 	}
 }
@@ -269,7 +316,7 @@ func serviceTerminal(unit string) (term string, fbterm bool, err error) {
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
-			return "", false, fmt.Errorf("the service %s: %w", f, err)
+			return "", false, words.New(words.TermServiceBad, f, err)
 		}
 		sc := bufio.NewScanner(fh)
 		for sc.Scan() {

@@ -9,6 +9,7 @@ import (
 
 	"munjigi/config"
 	"munjigi/door"
+	"munjigi/internal/words"
 )
 
 // Reports are answered by the door running on the database, or read from
@@ -110,6 +111,7 @@ func newStatsCmd(io IO) *cobra.Command {
 	}
 	s := newSettings(cmd)
 	s.db()
+	s.lang()
 	var day string
 	cmd.Flags().StringVar(&day, "day", "", "the `DATE` to count (default today, in the venue's time zone)")
 	cmd.RunE = func(c *cobra.Command, _ []string) error {
@@ -120,10 +122,10 @@ func newStatsCmd(io IO) *cobra.Command {
 		at := time.Now().In(cfg.Location)
 		if day != "" {
 			if at, err = time.ParseInLocation(time.DateOnly, day, cfg.Location); err != nil {
-				return usageError("--day: %v", err)
+				return usageSay(words.DayBad, day)
 			}
 		}
-		return door.Report(cfg, door.Query{Kind: "stats", Day: at}, io.Out)
+		return door.Report(cfg, door.Query{Kind: "stats", Day: at, Lang: s.speaks}, io.Out)
 	}
 	return cmd
 }

@@ -7,12 +7,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"munjigi/internal/words"
 )
 
 // Exit statuses.
@@ -54,6 +57,11 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...), usage: true}
 }
 
+// usageSay is a mistake in how the command was called, in words.
+func usageSay(k words.Key, args ...any) error {
+	return &exitError{code: ExitUsage, err: words.New(k, args...), usage: true}
+}
+
 // exitWith ends a command with a status it chose, having said everything.
 func exitWith(code int) error { return &exitError{code: code, quiet: true} }
 
@@ -62,7 +70,8 @@ func exitWith(code int) error { return &exitError{code: code, quiet: true} }
 func Run(args []string, io IO) int {
 	root := newRoot(io)
 	root.SetArgs(args)
-	cmd, err := root.ExecuteC()
+	sp := &speech{}
+	cmd, err := root.ExecuteContextC(context.WithValue(context.Background(), speechKey{}, sp))
 	if err == nil {
 		return ExitOK
 	}
@@ -76,9 +85,16 @@ func Run(args []string, io IO) int {
 		}
 	}
 	if !ee.quiet && ee.err != nil {
-		fmt.Fprintf(io.Err, "%s: %v\n", cmd.CommandPath(), ee.err)
+		// In the language the command spoke, or would have: an error
+		// about the configuration in the venue's language when the
+		// configuration says it (see speech).
+		lang := sp.lang
+		if !sp.told {
+			lang = guess(cmd)
+		}
+		fmt.Fprintf(io.Err, "%s: %s\n", cmd.CommandPath(), words.Say(lang, ee.err))
 		if ee.usage {
-			fmt.Fprintf(io.Err, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
+			fmt.Fprintln(io.Err, words.Tell(lang, words.Usage, cmd.UseLine(), cmd.CommandPath()))
 		}
 	}
 	return ee.code

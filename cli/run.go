@@ -16,6 +16,7 @@ import (
 	"munjigi/gate"
 	"munjigi/internal/startup"
 	"munjigi/internal/tty"
+	"munjigi/internal/words"
 	"munjigi/scanner"
 )
 
@@ -61,7 +62,8 @@ unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.`,
 	cmd.Flags().BoolVar(&k.headless, "headless", false, "the door without a screen: scans in, one JSON line per decision out")
 	cmd.RunE = func(c *cobra.Command, _ []string) error {
 		if !k.headless && !tty.IsTerminal(io.Out) {
-			return usageError("the kiosk needs a terminal; use --headless to read scans from a script")
+			k.s.language(nil)
+			return usageSay(words.KioskNeedsTerminal)
 		}
 		return runDoor(io, k)
 	}
@@ -72,12 +74,7 @@ unplugged and plugged back in. SIGTERM finishes the scan in hand and exits.`,
 // what to run instead.
 func runRoot(cmd *cobra.Command, io IO, k *kioskFlags) error {
 	if !tty.IsTerminal(io.Out) || !tty.IsTerminal(io.In) {
-		fmt.Fprint(io.Err, `munjigi: the kiosk needs a terminal, and this is not one.
-Without a terminal:
-  munjigi demo --table          decide the demo passes and print a table
-  munjigi run --headless        the door without a screen (scans in, JSON lines out)
-Usage: munjigi --help lists every command.
-`)
+		fmt.Fprintln(io.Err, words.Tell(k.s.language(nil), words.NoTerminal))
 		return exitWith(ExitUsage)
 	}
 	return runDoor(io, k)
@@ -122,15 +119,16 @@ func openAndRun(io IO, k *kioskFlags) error {
 	if err != nil {
 		return err
 	}
+	lang := k.s.speaks
 	logger, logFile, err := door.OpenLog(cfg, io.Err)
 	if err != nil {
 		// A card gone read-only: the door still opens, and says so.
-		fmt.Fprintf(io.Err, "munjigi: %v: the log is off\n", err)
+		fmt.Fprintf(io.Err, "munjigi: %s\n", words.Tell(lang, words.LogOff, err))
 	} else {
 		defer logFile.Close()
 	}
 	opts := door.Options{Config: cfg, TrustFiles: k.trustFiles, DemoTrust: k.demo, Now: now, Pinned: pinned,
-		Log: logger, Notice: io.Err}
+		Log: logger, Notice: io.Err, Lang: lang}
 	if k.headless {
 		// stdout carries JSON, so the bell goes to stderr, and only when
 		// a person can hear it there.
@@ -148,17 +146,18 @@ func openAndRun(io IO, k *kioskFlags) error {
 		return err
 	}
 	if k.headless {
-		return runHeadless(d, io)
+		return runHeadless(d, io, lang)
 	}
 	return runKiosk(d, kioskOptions{}, io)
 }
 
 // runHeadless is the door without a screen: a JSON line per decision,
-// printed once the entry is durable.
-func runHeadless(d *door.Door, io IO) error {
+// printed once the entry is durable (in codes and English, for machines);
+// what a person reads on standard error is in lang.
+func runHeadless(d *door.Door, io IO, lang words.Lang) error {
 	cfg := d.Config()
 	if clock := d.ClockState(); !clock.Trusted {
-		fmt.Fprintf(io.Err, "munjigi run: %s: passes that time decides get a manual check\n", clock.Reason)
+		fmt.Fprintf(io.Err, "munjigi run: %s\n", words.Tell(lang, words.ClockUntrusted, clockWhy(clock)))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -190,9 +189,9 @@ func runHeadless(d *door.Door, io IO) error {
 			// The scanner came or went: the door says so; nobody was
 			// decided.
 			if s.Err != nil {
-				fmt.Fprintf(io.Err, "munjigi run: %v; waiting for it\n", s.Err)
+				fmt.Fprintf(io.Err, "munjigi run: %s\n", words.Tell(lang, words.ScannerWaiting, s.Err))
 			} else if s.Kind == scanner.Connected {
-				fmt.Fprintf(io.Err, "munjigi run: scanner connected: %s\n", s.Source)
+				fmt.Fprintf(io.Err, "munjigi run: %s\n", words.Tell(lang, words.ScannerConnected, s.Source))
 			}
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"munjigi/config"
+	"munjigi/internal/words"
 	"munjigi/scanner"
 )
 
@@ -127,14 +128,14 @@ func looksLike(p []byte) string {
 	return "not a pass munjigi reads (a menu link, a product code?)"
 }
 
-// describeScanner says which scanner the configuration reads.
-func describeScanner(cfg *config.Config) string {
+// describeScanner says which scanner the configuration reads, in lang.
+func describeScanner(cfg *config.Config, lang words.Lang) string {
 	sc := cfg.Scanner
 	switch sc.Source {
 	case "serial":
-		return fmt.Sprintf("serial %s, %d baud, %d%s%d", sc.Port, sc.Baud, sc.DataBits, strings.ToUpper(sc.Parity[:1]), sc.StopBits)
+		return words.Tell(lang, words.ScannerSerial, sc.Port, sc.Baud, fmt.Sprintf("%d%s%d", sc.DataBits, strings.ToUpper(sc.Parity[:1]), sc.StopBits))
 	case "file":
-		return "file " + sc.File
+		return words.Tell(lang, words.ScannerFile, sc.File)
 	}
-	return "keyboard (or standard input)"
+	return words.Tell(lang, words.ScannerStdin)
 }

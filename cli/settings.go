@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"munjigi/config"
+	"munjigi/internal/words"
 	"munjigi/verify"
 )
 
@@ -17,6 +18,9 @@ type settings struct {
 	cmd      *cobra.Command
 	file     string
 	bindings []config.Binding
+	// speaks is the language the command speaks, once load (or language)
+	// has told it.
+	speaks words.Lang
 }
 
 // newSettings adds --config to cmd.
@@ -62,10 +66,12 @@ func (s *settings) scanner() {
 	s.flag("file", "scanner.file", "the `FILE` or named pipe to read scans from")
 }
 
-// load reads the configuration as the flags given say.
+// load reads the configuration as the flags given say, and tells the
+// language the command speaks (s.speaks).
 func (s *settings) load() (*config.Config, error) {
 	cfg, err := config.Load(config.Find(s.file), s.bindings...)
 	if err != nil {
+		s.language(nil)
 		return nil, err
 	}
 	f := s.cmd.Flags()
@@ -75,7 +81,11 @@ func (s *settings) load() (*config.Config, error) {
 	if given(f, "file") && !given(f, "scanner") {
 		cfg.Scanner.Source = "file"
 	}
-	return cfg, cfg.Check()
+	s.language(cfg)
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 func given(f *pflag.FlagSet, name string) bool {

@@ -3,13 +3,15 @@
 // variables, then command-line flags, each overriding the last (viper is
 // used here and nowhere else). Packages get plain values from it; what the
 // configuration describes (a scanner, the venue's rules) is built here so
-// every command builds it the same way.
+// every command builds it the same way. A mistake is told where it was
+// made (the file's line, the variable, the flag) with what to write
+// instead, in English or Korean (its words are in internal/words).
 package config
 
 import (
-	"errors"
-	"fmt"
+	"cmp"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -27,6 +29,7 @@ import (
 	"github.com/spf13/viper"
 
 	"munjigi/internal/tty"
+	"munjigi/internal/words"
 	"munjigi/policy"
 	"munjigi/scanner"
 	"munjigi/upstream"
@@ -107,6 +110,8 @@ type Config struct {
 	Location *time.Location `mapstructure:"-"`
 	// File is the file read, "" for none.
 	File string `mapstructure:"-"`
+	// from is where each key was set that was not left at its default.
+	from map[string]place
 }
 
 // Defaults are every key and its default; config.yaml documents them.
@@ -196,218 +201,375 @@ type Binding struct {
 
 // Load reads the configuration. path may be empty: defaults and the
 // environment only. Flags in bound that were given on the command line win
-// over both. Unknown keys and impossible values are errors that name the
-// key and say what is allowed.
+// over both. Every mistake is an error (ErrInvalid) that says where it is
+// (the file's line, the variable, the flag) and what to write instead: the
+// nearest key for an unknown one, the kind of value with an example, the
+// unit a bare number needs, the line and likely cause of a YAML error. All
+// the mistakes of the file and the environment are told at once.
 func Load(path string, bound ...Binding) (*Config, error) {
 	v := viper.New()
 	for k, d := range Defaults {
 		v.SetDefault(k, d)
 	}
+	from := map[string]place{}
+	var mistakes []error
 	if path != "" {
-		v.SetConfigFile(path)
-		if err := v.ReadInConfig(); err != nil {
-			var notFound viper.ConfigFileNotFoundError
-			if errors.As(err, &notFound) || os.IsNotExist(err) {
-				return nil, fmt.Errorf("config %s: no such file", path)
-			}
-			return nil, fmt.Errorf("config %s: %v", path, err)
+		data, err := readFile(path)
+		if err != nil {
+			return nil, err
 		}
-		var unknown []string
-		for _, k := range v.AllKeys() {
-			if _, ok := Defaults[k]; !ok {
-				unknown = append(unknown, k)
-			}
+		doc, err := parseYAML(path, data)
+		if err != nil {
+			return nil, err
 		}
-		if len(unknown) > 0 {
-			sort.Strings(unknown)
-			return nil, fmt.Errorf("config %s: unknown key %s (known keys are listed in config.yaml)", path, strings.Join(unknown, ", "))
+		r := readDocument(path, doc)
+		mistakes = append(mistakes, r.mistakes...)
+		if err := v.MergeConfigMap(r.values); err != nil {
+			return nil, place{file: path}.told(words.New(words.ConfigUnreadable, err))
 		}
+		maps.Copy(from, r.from)
 	}
 	// The environment over the file: MUNJIGI_ and the key in capitals,
 	// dots as underscores. Its values are text, read here as the key's
-	// type, so a mistake names the variable.
-	for k, d := range Defaults {
-		name := "MUNJIGI_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
-		val, ok := os.LookupEnv(name)
-		if !ok {
+	// kind, so a mistake names the variable.
+	env := readEnv(os.Environ())
+	mistakes = append(mistakes, env.mistakes...)
+	for k, val := range env.values {
+		v.Set(k, val)
+	}
+	maps.Copy(from, env.from)
+	for _, b := range bound {
+		if b.Flag == nil || !b.Flag.Changed {
 			continue
 		}
-		switch d.(type) {
-		case int:
-			n, err := strconv.Atoi(strings.TrimSpace(val))
-			if err != nil {
-				return nil, fmt.Errorf("config: %s=%q: %s must be a whole number", name, val, k)
+		at := place{flag: b.Flag.Name}
+		val, err := flagValue(b.Key, b.Flag)
+		if err != nil {
+			mistakes = append(mistakes, at.told(err))
+			continue
+		}
+		v.Set(b.Key, val)
+		from[b.Key] = at
+	}
+	var c Config
+	c.File = path
+	c.from = from
+	// Strict types: every value was read as its key's kind above, so a
+	// mismatch here is munjigi's mistake, not a file called 7.
+	strict := func(dc *mapstructure.DecoderConfig) { dc.WeaklyTypedInput = false }
+	if err := v.UnmarshalExact(&c, strict); err != nil {
+		return nil, place{}.told(words.New(words.ConfigUnreadable, err))
+	}
+	// What could be read is checked too (a value of the wrong kind stays
+	// at its default), so every mistake is told at once.
+	mistakes = append(mistakes, c.mistakes()...)
+	if len(mistakes) > 0 {
+		return nil, tell(mistakes)
+	}
+	return &c, nil
+}
+
+// tell is one mistake as it is, or several in a list in the order a
+// person fixes them: the file's line by line, then the variables, then
+// the flags.
+func tell(mistakes []error) error {
+	if len(mistakes) == 1 {
+		return mistakes[0]
+	}
+	slices.SortStableFunc(mistakes, func(a, b error) int {
+		ra, la := rank(a)
+		rb, lb := rank(b)
+		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(la, lb))
+	})
+	return words.Wrap(ErrInvalid, words.Mistakes, len(mistakes), words.List(mistakes))
+}
+
+// rank is where a mistake told by place.told was made: the file (and its
+// line), a variable, a flag, or nowhere in particular.
+func rank(err error) (where, line int) {
+	e, ok := err.(*words.Error)
+	if !ok {
+		return 4, 0
+	}
+	switch e.Key {
+	case words.AtLine:
+		n, _ := e.Args[1].(int)
+		return 0, n
+	case words.InFile:
+		return 0, 0
+	case words.InVar:
+		return 1, 0
+	case words.InFlag:
+		return 2, 0
+	}
+	return 3, 0
+}
+
+// environment is what the MUNJIGI_* variables set.
+type environment struct {
+	values   map[string]any
+	from     map[string]place
+	mistakes []error
+}
+
+// otherVars are MUNJIGI_* variables that are no setting: which file to
+// read, what a hook is told, the tests'. Never a mistake.
+var otherVars = []string{"MUNJIGI_CONFIG", "MUNJIGI_VERDICT", "MUNJIGI_REASON", "MUNJIGI_TYPE", "MUNJIGI_FORMAT",
+	"MUNJIGI_SEQ", "MUNJIGI_METHOD", "MUNJIGI_TESTDATA", "MUNJIGI_LUNCH_SECONDS"}
+
+// readEnv reads the settings in environ (KEY=value lines). A variable
+// one slip away from a setting's is told as a mistake; others are left
+// alone, as they may be another program's.
+func readEnv(environ []string) environment {
+	e := environment{values: map[string]any{}, from: map[string]place{}}
+	byName := map[string]string{}
+	for k := range kinds() {
+		byName[envName(k)] = k
+	}
+	var names []string
+	vals := map[string]string{}
+	for _, kv := range environ {
+		name, val, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "MUNJIGI_") {
+			names = append(names, name)
+			vals[name] = val
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		val := vals[name]
+		at := place{env: name}
+		key, ok := byName[name]
+		if !ok {
+			if !slices.Contains(otherVars, name) {
+				// The advice names the variable; its value is not said
+				// (MUNJIGI_UPSTREAM_CREDENTAIL holds a secret).
+				if m := unknownKey("", name); m != nil {
+					e.mistakes = append(e.mistakes, place{}.told(m))
+				}
 			}
-			v.Set(k, n)
-		case bool:
-			b, err := strconv.ParseBool(strings.TrimSpace(val))
-			if err != nil {
-				return nil, fmt.Errorf("config: %s=%q: %s must be true or false", name, val, k)
-			}
-			v.Set(k, b)
-		case []string:
-			var list []string
+			continue
+		}
+		var v any = val
+		if kinds()[key] == kindList {
+			list := []string{}
 			for _, item := range strings.Split(val, ",") {
 				if item = strings.TrimSpace(item); item != "" {
 					list = append(list, item)
 				}
 			}
-			v.Set(k, list)
-		default:
-			v.Set(k, val)
+			v = list
+		} else if kinds()[key] != kindString {
+			var m *words.Error
+			if v, m = parseValue(key, val); m != nil {
+				e.mistakes = append(e.mistakes, at.told(m))
+				continue
+			}
 		}
+		e.values[key] = v
+		e.from[key] = at
 	}
-	for _, b := range bound {
-		if b.Flag == nil || !b.Flag.Changed {
-			continue
-		}
-		val, err := flagValue(b.Flag)
-		if err != nil {
-			return nil, fmt.Errorf("config: --%s: %v", b.Flag.Name, err)
-		}
-		v.Set(b.Key, val)
-	}
-	var c Config
-	c.File = path
-	// Strict types: "7" where a list of files belongs is a mistake to name,
-	// not a file called 7. (The environment's text was typed above.)
-	strict := func(dc *mapstructure.DecoderConfig) { dc.WeaklyTypedInput = false }
-	if err := v.UnmarshalExact(&c, strict); err != nil {
-		return nil, fmt.Errorf("config: %v", err)
-	}
-	return &c, c.Check()
+	return e
 }
 
-// flagValue is a flag's value as the type its key has.
-func flagValue(f *pflag.Flag) (any, error) {
+// flagValue is a flag's value as the kind its key has.
+func flagValue(key string, f *pflag.Flag) (any, *words.Error) {
 	if sv, ok := f.Value.(pflag.SliceValue); ok {
 		return sv.GetSlice(), nil
 	}
 	switch f.Value.Type() {
 	case "int":
-		return strconv.Atoi(f.Value.String())
+		n, err := strconv.Atoi(f.Value.String())
+		if err != nil {
+			return nil, want(key, strconv.Quote(f.Value.String()))
+		}
+		return n, nil
 	case "bool":
-		return strconv.ParseBool(f.Value.String())
+		b, err := strconv.ParseBool(f.Value.String())
+		if err != nil {
+			return nil, want(key, strconv.Quote(f.Value.String()))
+		}
+		return b, nil
 	case "duration":
-		return time.ParseDuration(f.Value.String())
+		d, err := time.ParseDuration(f.Value.String())
+		if err != nil {
+			return nil, want(key, strconv.Quote(f.Value.String()))
+		}
+		return d, nil
+	}
+	if k, ok := kinds()[key]; ok && k != kindString && k != kindList {
+		v, m := parseValue(key, f.Value.String())
+		return v, m
 	}
 	return f.Value.String(), nil
 }
 
-// Check refuses values munjigi cannot act on. Commands call it again
-// after flags changed the configuration.
+// Check refuses values munjigi cannot act on, all of them at once, each
+// said where it was set. Commands call it again after flags changed the
+// configuration.
 func (c *Config) Check() error {
+	if m := c.mistakes(); len(m) > 0 {
+		return tell(m)
+	}
+	return nil
+}
+
+// mistakes are the values munjigi cannot act on.
+func (c *Config) mistakes() []error {
+	var mistakes []error
+	wrong := func(key string, m *words.Error) {
+		mistakes = append(mistakes, c.from[key].told(m))
+	}
 	if !slices.Contains(Languages, c.Language) {
-		return fmt.Errorf("config: language is %q; it must be one of %s", c.Language, strings.Join(Languages, ", "))
+		if near := nearLanguage(c.Language); near != "" {
+			wrong("language", words.New(words.LanguageNear, c.Language, strings.Join(Languages, ", "), near))
+		} else {
+			wrong("language", words.New(words.LanguageBad, c.Language, strings.Join(Languages, ", ")))
+		}
 	}
-	loc, err := time.LoadLocation(c.Venue.Timezone)
-	if err != nil {
-		return fmt.Errorf("config: venue.timezone %q is not a time zone (like Asia/Seoul or UTC)", c.Venue.Timezone)
+	if loc, err := time.LoadLocation(c.Venue.Timezone); err != nil {
+		wrong("venue.timezone", words.New(words.TimezoneBad, c.Venue.Timezone))
+	} else {
+		c.Location = loc
 	}
-	c.Location = loc
 	if c.Store.RetentionDays < 1 || c.Store.RetentionDays > 3650 {
-		return fmt.Errorf("config: store.retention_days is %d; it must be 1 to 3650", c.Store.RetentionDays)
-	}
-	if c.Gate.ReuseWindow < 0 || c.Gate.ReuseWindow > 7*24*time.Hour {
-		return fmt.Errorf("config: gate.reuse_window is %s; it must be 0 (off) to 168h", c.Gate.ReuseWindow)
-	}
-	if err := c.checkScanner(); err != nil {
-		return err
-	}
-	if err := c.checkKiosk(); err != nil {
-		return err
-	}
-	if err := c.checkUpstream(); err != nil {
-		return err
-	}
-	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
-		return fmt.Errorf("config: log.level is %q; it must be debug, info, warn or error", c.Log.Level)
+		wrong("store.retention_days", words.New(words.IntRange, "store.retention_days", c.Store.RetentionDays, 1, 3650))
 	}
 	if c.Store.Path == "" {
-		return fmt.Errorf("config: store.path is empty; it must name the database file")
+		wrong("store.path", words.New(words.StorePathEmpty))
+	}
+	durs := c.durations()
+	for _, key := range slices.Sorted(maps.Keys(durs)) {
+		r, d := durationRanges[key], durs[key]
+		switch {
+		case d >= r.min && d <= r.max:
+		case key == "gate.reuse_window":
+			wrong(key, words.New(words.ReuseRange, d.String(), r.max.String()))
+		default:
+			wrong(key, words.New(words.DurationRange, key, d.String(), r.min.String(), r.max.String()))
+		}
+	}
+	c.checkScanner(wrong)
+	c.checkKiosk(wrong)
+	c.checkUpstream(wrong)
+	if !slices.Contains(logLevels, c.Log.Level) {
+		wrong("log.level", words.New(words.OneOf, "log.level", c.Log.Level, strings.Join(logLevels, ", ")))
 	}
 	if c.Policy.Profile != "none" && !slices.Contains(policy.Names(), c.Policy.Profile) {
-		return fmt.Errorf("config: policy.profile is %q; it must be one of %s, or none", c.Policy.Profile, strings.Join(policy.Names(), ", "))
+		wrong("policy.profile", words.New(words.ProfileBad, c.Policy.Profile, strings.Join(policy.Names(), ", ")))
 	}
-	return nil
+	return mistakes
 }
 
-// durationKey is a duration setting and the range munjigi can act on.
-type durationKey struct {
-	key      string
-	v        time.Duration
-	min, max time.Duration
-}
+var logLevels = []string{"debug", "info", "warn", "error"}
 
-func checkDurations(keys []durationKey) error {
-	for _, d := range keys {
-		if d.v < d.min || d.v > d.max {
-			return fmt.Errorf("config: %s is %s; it must be %s to %s", d.key, d.v, d.min, d.max)
-		}
+// nearLanguage is the language a person meant by another name for it
+// (kr, korean, 한국어, en-US), "" when none.
+func nearLanguage(s string) string {
+	l := strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case strings.HasPrefix(l, "ko") || l == "kr" || l == "한국어" || l == "한국말":
+		return "ko"
+	case strings.HasPrefix(l, "en"):
+		return "en"
 	}
-	return nil
+	return ""
 }
 
-func (c *Config) checkKiosk() error {
+// span is the range of a duration munjigi can act on.
+type span struct{ min, max time.Duration }
+
+// durationRanges are every duration key's range.
+var durationRanges = map[string]span{
+	"gate.reuse_window":       {0, 7 * 24 * time.Hour},
+	"scanner.read_timeout":    {100 * time.Millisecond, 10 * time.Second},
+	"scanner.gap":             {10 * time.Millisecond, 10 * time.Second},
+	"scanner.dedupe_window":   {0, time.Minute},
+	"kiosk.verdict_hold":      {500 * time.Millisecond, time.Minute},
+	"kiosk.fail_hold":         {500 * time.Millisecond, time.Minute},
+	"kiosk.wedge_gap":         {10 * time.Millisecond, 250 * time.Millisecond},
+	"kiosk.reading_timeout":   {500 * time.Millisecond, time.Minute},
+	"kiosk.wedge_quiet":       {0, 2 * time.Second}, // and twice the gap at the least: checkKiosk
+	"upstream.token_budget":   {100 * time.Millisecond, 10 * time.Second},
+	"upstream.first_sync_max": {0, 24 * time.Hour},
+	"upstream.upload_every":   {time.Second, 24 * time.Hour},
+	"upstream.stale_after":    {time.Hour, 90 * 24 * time.Hour},
+}
+
+// durations are the duration settings by key.
+func (c *Config) durations() map[string]time.Duration {
+	return map[string]time.Duration{
+		"gate.reuse_window":       c.Gate.ReuseWindow,
+		"scanner.read_timeout":    c.Scanner.ReadTimeout,
+		"scanner.gap":             c.Scanner.Gap,
+		"scanner.dedupe_window":   c.Scanner.DedupeWindow,
+		"kiosk.verdict_hold":      c.Kiosk.VerdictHold,
+		"kiosk.fail_hold":         c.Kiosk.FailHold,
+		"kiosk.wedge_gap":         c.Kiosk.WedgeGap,
+		"kiosk.reading_timeout":   c.Kiosk.ReadingTimeout,
+		"kiosk.wedge_quiet":       c.Kiosk.WedgeQuiet,
+		"upstream.token_budget":   c.Upstream.TokenBudget,
+		"upstream.first_sync_max": c.Upstream.FirstSyncMax,
+		"upstream.upload_every":   c.Upstream.UploadEvery,
+		"upstream.stale_after":    c.Upstream.StaleAfter,
+	}
+}
+
+// mistakeFunc notes a mistake in key's value.
+type mistakeFunc func(key string, m *words.Error)
+
+func (c *Config) checkKiosk(wrong mistakeFunc) {
 	k := c.Kiosk
-	if err := checkDurations([]durationKey{
-		{"kiosk.verdict_hold", k.VerdictHold, 500 * time.Millisecond, time.Minute},
-		{"kiosk.fail_hold", k.FailHold, 500 * time.Millisecond, time.Minute},
-		{"kiosk.wedge_gap", k.WedgeGap, 10 * time.Millisecond, 250 * time.Millisecond},
-		{"kiosk.reading_timeout", k.ReadingTimeout, 500 * time.Millisecond, time.Minute},
-	}); err != nil {
-		return err
-	}
 	if k.WedgeMinLength < 4 || k.WedgeMinLength > 64 {
-		return fmt.Errorf("config: kiosk.wedge_min_length is %d; it must be 4 to 64", k.WedgeMinLength)
+		wrong("kiosk.wedge_min_length", words.New(words.IntRange, "kiosk.wedge_min_length", k.WedgeMinLength, 4, 64))
 	}
-	if err := c.KeyOptions().Check(); err != nil {
-		return fmt.Errorf("config: kiosk.wedge_quiet is %s: it must be 0 (three times wedge_gap, 150ms at the least), or from twice wedge_gap (100ms at the least) to 2s", k.WedgeQuiet)
+	if k.WedgeQuiet != 0 && c.KeyOptions().Check() != nil {
+		least := max(2*k.WedgeGap, 100*time.Millisecond)
+		wrong("kiosk.wedge_quiet", words.New(words.WedgeQuietBad, k.WedgeQuiet.String(), least.String()))
 	}
-	seen := map[string]bool{}
-	for _, s := range k.StaffPINs {
+	seen := map[string]string{}
+	for i, s := range k.StaffPINs {
 		id, pin, ok := strings.Cut(s, ":")
 		if !ok || id == "" || len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "" {
-			return fmt.Errorf("config: kiosk.staff_pins has %q; each must be ID:PIN, a PIN of 4 to 12 digits", s)
+			// A PIN is a secret, and an entry without its colon may be
+			// one: the mistake names the entry by its place.
+			wrong("kiosk.staff_pins", words.New(words.PINBad, i+1))
+			continue
 		}
-		if seen[pin] {
-			return fmt.Errorf("config: kiosk.staff_pins gives the PIN of %q to two people", id)
+		if other, ok := seen[pin]; ok {
+			wrong("kiosk.staff_pins", words.New(words.PINTwice, other, id))
+			continue
 		}
-		seen[pin] = true
+		seen[pin] = id
 	}
-	return nil
 }
 
-func (c *Config) checkUpstream() error {
+func (c *Config) checkUpstream(wrong mistakeFunc) {
 	u := c.Upstream
-	if err := checkDurations([]durationKey{
-		{"upstream.token_budget", u.TokenBudget, 100 * time.Millisecond, 10 * time.Second},
-		{"upstream.first_sync_max", u.FirstSyncMax, 0, 24 * time.Hour},
-		{"upstream.upload_every", u.UploadEvery, time.Second, 24 * time.Hour},
-		{"upstream.stale_after", u.StaleAfter, time.Hour, 90 * 24 * time.Hour},
-	}); err != nil {
-		return err
-	}
 	for _, p := range u.TokenPatterns {
 		if _, err := regexp.Compile(p); err != nil {
-			return fmt.Errorf("config: upstream.token_patterns: %q is not a regular expression: %v", p, err)
+			wrong("upstream.token_patterns", words.New(words.PatternBad, p, err))
 		}
 	}
 	if u.URL == "" {
-		return nil
+		return
+	}
+	if pu, err := url.Parse(u.URL); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		wrong("upstream.url", words.New(words.URLBad, u.URL))
+		return
 	}
 	if _, err := upstream.New(upstream.Config{URL: u.URL}); err != nil {
-		return fmt.Errorf("config: upstream.url: %v", err)
+		wrong("upstream.url", words.New(words.URLUnusable, u.URL, err))
+		return
 	}
-	if u.TrustKey == "" && !Loopback(u.URL) {
-		return fmt.Errorf("config: upstream.trust_key is empty: pin the authority's trust-list key (a PEM file); only a server on this machine may go without")
-	}
-	if u.TrustKey != "" {
+	switch {
+	case u.TrustKey == "" && !Loopback(u.URL):
+		wrong("upstream.trust_key", words.New(words.TrustKeyEmpty))
+	case u.TrustKey != "":
 		if _, err := upstream.ParseKey(u.TrustKey); err != nil {
-			return fmt.Errorf("config: upstream.trust_key: %v", err)
+			wrong("upstream.trust_key", words.New(words.TrustKeyBad, err))
 		}
 	}
-	return nil
 }
 
 // Loopback reports whether a URL names a server on this very machine (the
@@ -427,31 +589,33 @@ func Loopback(s string) bool {
 // scannerSources are the values of scanner.source.
 var scannerSources = []string{"stdin", "serial", "file"}
 
-func (c *Config) checkScanner() error {
+func (c *Config) checkScanner(wrong mistakeFunc) {
 	sc := c.Scanner
 	if !slices.Contains(scannerSources, sc.Source) {
-		return fmt.Errorf("config: scanner.source is %q; it must be one of %s", sc.Source, strings.Join(scannerSources, ", "))
+		wrong("scanner.source", words.New(words.OneOf, "scanner.source", sc.Source, strings.Join(scannerSources, ", ")))
 	}
 	if _, err := scanner.ParseTerminator(sc.Terminator); err != nil {
-		return fmt.Errorf("config: scanner.terminator: %v", err)
+		wrong("scanner.terminator", words.New(words.OneOf, "scanner.terminator", sc.Terminator, "line, nul, gap"))
 	}
-	if err := c.Serial().Check(); err != nil {
-		return fmt.Errorf("config: scanner: %v", err)
-	}
-	if err := checkDurations([]durationKey{
-		{"scanner.read_timeout", sc.ReadTimeout, 100 * time.Millisecond, 10 * time.Second},
-		{"scanner.gap", sc.Gap, 10 * time.Millisecond, 10 * time.Second},
-		{"scanner.dedupe_window", sc.DedupeWindow, 0, time.Minute},
-	}); err != nil {
-		return err
+	// The serial settings one at a time, so each mistake names its key;
+	// the scanner package says what it allows.
+	for _, f := range []struct {
+		key string
+		s   scanner.Serial
+	}{
+		{"scanner.baud", scanner.Serial{Baud: sc.Baud}}, {"scanner.data_bits", scanner.Serial{DataBits: sc.DataBits}},
+		{"scanner.parity", scanner.Serial{Parity: sc.Parity}}, {"scanner.stop_bits", scanner.Serial{StopBits: sc.StopBits}},
+	} {
+		if err := f.s.Check(); err != nil {
+			wrong(f.key, words.New(words.SerialBad, f.key, err))
+		}
 	}
 	switch {
 	case sc.Source == "serial" && sc.Port == "":
-		return fmt.Errorf("config: scanner.port is empty; name the device (like /dev/ttyACM0) or say auto")
+		wrong("scanner.port", words.New(words.PortEmpty))
 	case sc.Source == "file" && sc.File == "":
-		return fmt.Errorf("config: scanner.file is empty; scanner.source file reads a file or named pipe it names")
+		wrong("scanner.file", words.New(words.FileEmpty))
 	}
-	return nil
 }
 
 // Serial is the serial scanner the configuration describes.

@@ -30,12 +30,12 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromFile.Location, defaults.Location = nil, nil
-	fromFile.File = "" // where it came from is not a setting
+	fromFile.File, fromFile.from = "", nil // where it came from is not a setting
 	if got, want := dump(fromFile), dump(defaults); got != want {
 		t.Errorf("config.yaml differs from the defaults:\n file     %s\n defaults %s", got, want)
 	}
 	for key := range Defaults {
-		if !strings.Contains(readFile(t, "../config.yaml"), lastPart(key)+":") {
+		if !strings.Contains(readText(t, "../config.yaml"), lastPart(key)+":") {
 			t.Errorf("config.yaml does not document %s", key)
 		}
 	}
@@ -47,7 +47,7 @@ func dump(c *Config) string {
 
 func lastPart(key string) string { return key[strings.LastIndex(key, ".")+1:] }
 
-func readFile(t *testing.T, p string) string {
+func readText(t *testing.T, p string) string {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +71,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "environment wins over the file", body: "venue:\n  type: gym\n", env: map[string]string{"MUNJIGI_VENUE_TYPE": "cafe"},
 			check: func(c *Config) bool { return c.Venue.Type == "cafe" }},
 		{name: "time zone", body: "venue:\n  timezone: Europe/Berlin\n", check: func(c *Config) bool { return c.Location.String() == "Europe/Berlin" }},
-		{name: "unknown key", body: "venue:\n  colour: red\n", wantErr: "unknown key venue.colour"},
-		{name: "misspelt section", body: "polcy:\n  profile: eu-2g\n", wantErr: "unknown key polcy.profile"},
+		{name: "unknown key", body: "venue:\n  colour: red\n", wantErr: "venue.colour is not a setting"},
+		{name: "misspelt section", body: "polcy:\n  profile: eu-2g\n", wantErr: "polcy is not a section: did you mean policy?"},
 		{name: "unknown language", body: "language: fr\n", wantErr: `language is "fr"; it must be one of ko, en`},
 		{name: "unknown profile", body: "policy:\n  profile: eu-5g\n", wantErr: `policy.profile is "eu-5g"; it must be one of`},
 		{name: "bad time zone", body: "venue:\n  timezone: Mars/Olympus\n", wantErr: "venue.timezone"},
@@ -85,7 +85,7 @@ func TestLoadConfig(t *testing.T) {
 				s := c.Serial()
 				return s.Port == "/dev/ttyUSB0" && s.Baud == 115200 && s.Parity == "even" && s.DataBits == 7 && s.StopBits == 2
 			}},
-		{name: "scanner defaults", body: "", check: func(c *Config) bool {
+		{name: "scanner defaults", body: "# the defaults\n", check: func(c *Config) bool {
 			s := c.Scanner
 			return s.Source == "stdin" && s.Port == "auto" && s.Baud == 9600 && s.Terminator == "line" && s.Gap == 200*time.Millisecond && s.DedupeWindow == 3*time.Second
 		}},
@@ -99,7 +99,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "read timeout", body: "scanner:\n  read_timeout: 10ms\n", wantErr: "scanner.read_timeout"},
 		{name: "serial without a port", body: "scanner:\n  source: serial\n  port: \"\"\n", wantErr: "scanner.port is empty"},
 		{name: "file without a file", body: "scanner:\n  source: file\n", wantErr: "scanner.file is empty"},
-		{name: "kiosk defaults", body: "", check: func(c *Config) bool {
+		{name: "kiosk defaults", body: "# the defaults\n", check: func(c *Config) bool {
 			k := c.Kiosk
 			return k.VerdictHold == 4*time.Second && k.FailHold == 8*time.Second && k.WedgeGap == 50*time.Millisecond && k.WedgeQuiet == 0 && k.ReadingTimeout == 3*time.Second && k.WedgeMinLength == 8 && c.StaffPINs() == nil
 		}},
@@ -116,11 +116,21 @@ func TestLoadConfig(t *testing.T) {
 		{name: "verdict hold", body: "kiosk:\n  verdict_hold: 2h\n", wantErr: "kiosk.verdict_hold"},
 		{name: "wedge gap", body: "kiosk:\n  wedge_gap: 1s\n", wantErr: "kiosk.wedge_gap"},
 		{name: "wedge length", body: "kiosk:\n  wedge_min_length: 1\n", wantErr: "kiosk.wedge_min_length"},
-		{name: "scanner from the environment", env: map[string]string{"MUNJIGI_SCANNER_SOURCE": "serial", "MUNJIGI_SCANNER_PORT": "/dev/ttyACM1"},
+		{name: "scanner from the environment", body: "# the defaults\n", env: map[string]string{"MUNJIGI_SCANNER_SOURCE": "serial", "MUNJIGI_SCANNER_PORT": "/dev/ttyACM1"},
 			check: func(c *Config) bool { return c.Scanner.Source == "serial" && c.Scanner.Port == "/dev/ttyACM1" }},
 		{name: "no policy", body: "policy:\n  profile: none\n", check: func(c *Config) bool { return c.Policy.Profile == "none" }},
-		{name: "wrong type", body: "trust:\n  files: 7\n", wantErr: "config"},
-		{name: "not YAML", body: "venue: [\n", wantErr: "config"},
+		{name: "wrong type", body: "trust:\n  files: 7\n", wantErr: "trust.files must be a list: write [7]"},
+		{name: "not YAML", body: "venue: [\n", wantErr: "line 1: not valid YAML"},
+		{name: "only comments", body: "# nothing changed\n", check: func(c *Config) bool { return c.Language == "ko" }},
+		{name: "a number for a name", body: "venue:\n  name: 1988\n", check: func(c *Config) bool { return c.Venue.Name == "1988" }},
+		{name: "an empty name", body: "venue:\n  name:\n", check: func(c *Config) bool { return c.Venue.Name == "" }},
+		{name: "an empty section", body: "kiosk:\n", check: func(c *Config) bool { return c.Kiosk.VerdictHold == 4*time.Second }},
+		{name: "keys in capitals", body: "Venue:\n  Type: gym\n", check: func(c *Config) bool { return c.Venue.Type == "gym" }},
+		{name: "an anchor and a merge", body: "x: &v\n  type: gym\nvenue:\n  <<: *v\n", wantErr: "x is not a section; the sections are gate, hooks"},
+		{name: "a merge", body: "venue:\n  <<: {type: gym}\n  name: A\n", check: func(c *Config) bool { return c.Venue.Type == "gym" && c.Venue.Name == "A" }},
+		{name: "yes for a bool", body: "sound:\n  bell: no\n", check: func(c *Config) bool { return !c.Sound.Bell }},
+		{name: "a quoted number", body: "store:\n  retention_days: \"30\"\n", check: func(c *Config) bool { return c.Store.RetentionDays == 30 }},
+		{name: "no reuse window", body: "gate:\n  reuse_window: 0\n", check: func(c *Config) bool { return c.Gate.ReuseWindow == 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for k, v := range tc.env {

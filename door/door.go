@@ -27,6 +27,7 @@ import (
 
 	"munjigi/config"
 	"munjigi/gate"
+	"munjigi/internal/words"
 	"munjigi/scanner"
 	"munjigi/store"
 	"munjigi/upstream"
@@ -49,6 +50,8 @@ type Options struct {
 	// Notice is where a person reads what happened at start (standard
 	// error, before a screen takes the terminal); nil: nowhere.
 	Notice io.Writer
+	// Lang is the language of the notices (zero: the configuration's).
+	Lang words.Lang
 	// Bell is where the terminal bell rings after a decision; nil: no
 	// bell.
 	Bell io.Writer
@@ -68,7 +71,7 @@ type Door struct {
 	trust *Trust
 	hooks gate.Hooks
 	// start is what the door says first: the log was interrupted, or it
-	// cannot be written.
+	// cannot be written (in English: it is recorded).
 	start []string
 	// dbProblem is why there is no writable log, for doctor and the log.
 	dbProblem string
@@ -108,12 +111,15 @@ func Open(o Options) (*Door, error) {
 		return nil, err
 	}
 	d.db = db
-	d.start = notes
+	if o.Lang == "" {
+		o.Lang, _ = words.Parse(cfg.Language)
+	}
 	for _, n := range notes {
-		fmt.Fprintf(o.Notice, "munjigi: %s\n", n)
+		d.start = append(d.start, n.In(words.English))
+		fmt.Fprintf(o.Notice, "munjigi: %s\n", n.In(o.Lang))
 	}
 	if db == nil || db.ReadOnly() {
-		d.dbProblem = strings.Join(notes, "; ")
+		d.dbProblem = strings.Join(d.start, "; ")
 	}
 	fail := func(err error) (*Door, error) {
 		if db != nil {
@@ -123,7 +129,7 @@ func Open(o Options) (*Door, error) {
 	}
 	decider, err := cfg.Decider(nil, nil)
 	if err != nil {
-		return fail(fmt.Errorf("policy: %w", err))
+		return fail(words.New(words.PolicyBad, err))
 	}
 	d.trust = newTrust(cfg, o.TrustFiles, o.DemoTrust, o.Now)
 	initial, err := d.trust.initial(db)
@@ -146,7 +152,7 @@ func Open(o Options) (*Door, error) {
 	d.trust.attach(d.gate, o.Pinned)
 	if d.syncer != nil { // with a pinned key; else once the server hands it over
 		if _, err := d.syncer.Load(); err != nil {
-			fmt.Fprintf(o.Notice, "munjigi: %v; the next sync replaces it\n", err)
+			fmt.Fprintf(o.Notice, "munjigi: %s\n", words.Tell(o.Lang, words.StoredListBad, err))
 			d.log.Warn("stored trust list refused", "err", err)
 		}
 	}

@@ -1,7 +1,6 @@
 package door
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"sync"
 
 	"munjigi/config"
+	"munjigi/internal/words"
 )
 
 // maxLogSize is where the log file is cut: the SD card under the counter
@@ -31,11 +31,11 @@ func OpenLog(cfg *config.Config, stderr io.Writer) (*slog.Logger, io.Closer, err
 	}
 	path := cfg.LogPath()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("log %s: %w", path, err)
+		return nil, nil, words.New(words.LogCannotOpen, path, err)
 	}
 	w, err := openRotating(path, maxLogSize)
 	if err != nil {
-		return nil, nil, fmt.Errorf("log %s: %w", path, err)
+		return nil, nil, words.New(words.LogCannotOpen, path, err)
 	}
 	return slog.New(slog.NewJSONHandler(w, opts)), w, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"munjigi/config"
 	"munjigi/gate"
+	"munjigi/internal/words"
 	"munjigi/store"
 	"munjigi/upstream"
 	"munjigi/verify"
@@ -39,6 +40,9 @@ type Query struct {
 	Day time.Time
 	// lookup: a pass identifier.
 	PassID string
+	// Lang is the language of a report for a person (stats); what
+	// machines read (export) has none.
+	Lang words.Lang
 }
 
 // ErrNotSeen is a lookup's answer when the pass was not here.
@@ -57,7 +61,7 @@ func Report(cfg *config.Config, q Query, w io.Writer) error {
 		return err
 	}
 	if _, serr := os.Stat(cfg.Store.Path); serr != nil {
-		return fmt.Errorf("%s: %w", cfg.Store.Path, serr)
+		return serr // it names the file, and words.Say tells it
 	}
 	// Check it first, as the door would: a damaged file can crash its
 	// reader.
@@ -153,7 +157,7 @@ func (r reporter) run(q Query, w io.Writer) error {
 	case "export":
 		return export(r.db, loc, q, w)
 	case "stats":
-		return stats(r.db, loc, q.Day, w)
+		return stats(r.db, loc, q.Day, q.Lang, w)
 	case "lookup":
 		return lookup(r.db, loc, q.PassID, w)
 	case "trust":
@@ -221,19 +225,20 @@ func cell(s string) string {
 	return s
 }
 
-// stats writes a day's visitors: by hour, by verdict and by how they were
-// settled.
-func stats(db *store.DB, loc *time.Location, day time.Time, w io.Writer) error {
+// stats writes a day's visitors in lang: by hour, by verdict and by how
+// they were settled. Codes munjigi does not know are written as they are.
+func stats(db *store.DB, loc *time.Location, day time.Time, lang words.Lang, w io.Writer) error {
 	d, err := db.DayOf(day.In(loc))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: %d visitors\n", d.Start.Format(time.DateOnly), d.Total)
+	fmt.Fprintln(w, words.Tell(lang, words.StatsDay, d.Start.Format(time.DateOnly), d.Total))
 	for h, n := range d.Hours {
 		if n > 0 {
 			fmt.Fprintf(w, "  %02d:00  %5d\n", h, n)
 		}
 	}
+	row := func(name string, n int) { fmt.Fprintf(w, "  %s %5d\n", words.Pad(name, 16), n) }
 	for _, m := range []map[string]int{d.Verdicts, d.Methods} {
 		keys := make([]string, 0, len(m))
 		for k, n := range m {
@@ -243,13 +248,27 @@ func stats(db *store.DB, loc *time.Location, day time.Time, w io.Writer) error {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(w, "  %-16s %5d\n", k, m[k])
+			name := k
+			if key, ok := codeWords[k]; ok {
+				name = words.Tell(lang, key)
+			}
+			row(name, m[k])
 		}
 	}
 	if d.Misreads > 0 {
-		fmt.Fprintf(w, "  %-16s %5d\n", "misreads", d.Misreads)
+		row(words.Tell(lang, words.StatsMisreads), d.Misreads)
 	}
 	return nil
+}
+
+// codeWords are the verdicts and methods the log records, as stats says
+// them (in English, the codes themselves).
+var codeWords = map[string]words.Key{
+	string(verify.Pass): words.VerdictPass, string(verify.Fail): words.VerdictFail, string(verify.Manual): words.VerdictManual,
+	string(gate.MethodQR): words.MethodQR, string(gate.MethodManualSticker): words.MethodSticker,
+	string(gate.MethodManualSMS): words.MethodSMS, string(gate.MethodManualPaper): words.MethodPaper,
+	string(gate.MethodExemption): words.MethodExempt, string(gate.MethodOverride): words.MethodOverride,
+	string(gate.MethodUnresolved): words.MethodUnsettled, store.MethodGap: words.MethodGap,
 }
 
 // lookup answers a contact tracer who brings a pass identifier (a DCC's
@@ -290,7 +309,7 @@ func askDoor(dbPath string, q Query, w io.Writer) error {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}}
-	v := url.Values{"format": {q.Format}, "id": {q.PassID}}
+	v := url.Values{"format": {q.Format}, "id": {q.PassID}, "lang": {string(q.Lang)}}
 	for name, t := range map[string]time.Time{"since": q.Since, "until": q.Until, "day": q.Day} {
 		if !t.IsZero() {
 			v.Set(name, t.Format(time.RFC3339Nano))
@@ -361,6 +380,7 @@ func listenReports(d *Door) (*reportServer, error) {
 	}, clock: d.gate.ClockState, door: true}
 	mux.HandleFunc("/{kind}", func(w http.ResponseWriter, r *http.Request) {
 		q := Query{Kind: r.PathValue("kind"), Format: r.FormValue("format"), PassID: r.FormValue("id")}
+		q.Lang, _ = words.Parse(r.FormValue("lang"))
 		for name, t := range map[string]*time.Time{"since": &q.Since, "until": &q.Until, "day": &q.Day} {
 			if v := r.FormValue(name); v != "" {
 				var err error

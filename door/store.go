@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"munjigi/internal/words"
 	"munjigi/store"
 	"munjigi/verify"
 )
@@ -40,8 +41,8 @@ var ErrInUse = errors.New("door: the database is in use by another munjigi")
 // log starts, and the notes say so); a file in use is refused; a file or
 // card that cannot be written is opened read-only, or not at all, and the
 // door decides without a log (the notes say why). The notes are for the
-// screen and the log.
-func openStore(path string, now time.Time, log *slog.Logger) (db *store.DB, notes []string, err error) {
+// screen, the entry log (in English) and a person (in their language).
+func openStore(path string, now time.Time, log *slog.Logger) (db *store.DB, notes []words.Text, err error) {
 	if _, err := os.Stat(path); err == nil {
 		switch err := CheckInChild(path); {
 		case errors.Is(err, store.ErrLocked):
@@ -51,10 +52,10 @@ func openStore(path string, now time.Time, log *slog.Logger) (db *store.DB, note
 			if merr != nil {
 				// It cannot even be moved (a read-only card): read what
 				// can be read, write nothing.
-				return nil, []string{fmt.Sprintf("the database is damaged (%v) and cannot be moved aside (%v): nothing is logged", err, merr)}, nil
+				return nil, []words.Text{words.T(words.DBDamagedStuck, err, merr)}, nil
 			}
 			log.Error("database moved aside", "err", err, "to", aside)
-			notes = append(notes, fmt.Sprintf("the database was damaged (%v) and was moved aside to %s; a fresh log starts here", err, aside))
+			notes = append(notes, words.T(words.DBMovedAside, err, aside))
 		case err != nil:
 			log.Warn("database check", "err", err) // not judged: opening says what it is
 		}
@@ -70,9 +71,9 @@ func openStore(path string, now time.Time, log *slog.Logger) (db *store.DB, note
 		// check missed it. Move it aside all the same.
 		aside, merr := store.MoveAside(path, now)
 		if merr != nil {
-			return nil, append(notes, fmt.Sprintf("the database cannot be opened (%v) nor moved aside (%v): nothing is logged", err, merr)), nil
+			return nil, append(notes, words.T(words.DBOpenStuck, err, merr)), nil
 		}
-		notes = append(notes, fmt.Sprintf("the database could not be opened (%v) and was moved aside to %s; a fresh log starts here", err, aside))
+		notes = append(notes, words.T(words.DBOpenMovedAside, err, aside))
 		db, err = store.Open(path, store.Options{})
 		if err == nil {
 			return db, notes, nil
@@ -81,7 +82,7 @@ func openStore(path string, now time.Time, log *slog.Logger) (db *store.DB, note
 	// It cannot be written: a read-only card, a file that belongs to
 	// someone else. The door still decides; it reads what it can (the
 	// clock's mark, re-use) and says nothing is logged.
-	why := fmt.Sprintf("the database %s cannot be written (%v): verdicts are shown, nothing is logged", path, err)
+	why := words.T(words.DBReadOnly, path, err)
 	if ro, rerr := store.Open(path, store.Options{ReadOnly: true}); rerr == nil {
 		log.Error("database read-only", "err", err)
 		return ro, append(notes, why), nil
@@ -93,9 +94,9 @@ func openStore(path string, now time.Time, log *slog.Logger) (db *store.DB, note
 // inUse says which process holds the database, when it can be found.
 func inUse(path string) error {
 	if pid := lockHolder(path); pid > 0 && pid != os.Getpid() {
-		return fmt.Errorf("%w (process %d holds %s): is a kiosk already running? Stop it first, or use its reports ('munjigi export' works while it runs)", ErrInUse, pid, path)
+		return words.Wrap(ErrInUse, words.InUseBy, pid, path)
 	}
-	return fmt.Errorf("%w (%s): is a kiosk already running? Stop it first, or use its reports ('munjigi export' works while it runs)", ErrInUse, path)
+	return words.Wrap(ErrInUse, words.InUse, path)
 }
 
 // lockHolder finds the process holding a lock on the file, from
@@ -137,7 +138,9 @@ func CheckInChild(path string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), CheckTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, exe, "db", "check", path).CombinedOutput()
+	// In English, whatever the configuration's language: its first
+	// line is read here.
+	out, err := exec.CommandContext(ctx, exe, "db", "check", "--lang", "en", path).CombinedOutput()
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: the check did not finish in %s", store.ErrDamaged, CheckTimeout)
 	}

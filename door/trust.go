@@ -13,6 +13,7 @@ import (
 	"munjigi/config"
 	"munjigi/demo"
 	"munjigi/gate"
+	"munjigi/internal/words"
 	"munjigi/store"
 	"munjigi/upstream"
 	"munjigi/verify"
@@ -120,7 +121,7 @@ func (t *Trust) initial(db *store.DB) (*verify.Trust, error) {
 func (t *Trust) addLocal(tr *verify.Trust) error {
 	for _, f := range t.files {
 		if err := AddTrustFile(tr, f); err != nil {
-			return fmt.Errorf("trust: %w", err)
+			return words.New(words.TrustFilesBad, err)
 		}
 	}
 	if t.demo {
@@ -155,18 +156,18 @@ func readTrustFile(path string) ([]byte, error) {
 	}
 	switch {
 	case st.IsDir():
-		return nil, fmt.Errorf("%s is a directory", path)
+		return nil, words.New(words.TrustFileDir, path)
 	case st.Size() > verify.MaxTrustFile:
-		return nil, fmt.Errorf("%s: %w: %d MiB, over the %d MiB cap", path, verify.ErrTrust, st.Size()>>20, verify.MaxTrustFile>>20)
+		return nil, words.Wrap(verify.ErrTrust, words.TrustFileTooBig, path, int(st.Size()>>20), verify.MaxTrustFile>>20)
 	case st.Size() == 0:
-		return nil, fmt.Errorf("%s is empty", path)
+		return nil, words.New(words.TrustFileEmpty, path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, verify.MaxTrustFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(data) > verify.MaxTrustFile {
-		return nil, fmt.Errorf("%s: %w: it grew over the %d MiB cap", path, verify.ErrTrust, verify.MaxTrustFile>>20)
+		return nil, words.Wrap(verify.ErrTrust, words.TrustFileGrew, path, verify.MaxTrustFile>>20)
 	}
 	return data, nil
 }

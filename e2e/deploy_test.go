@@ -50,21 +50,23 @@ func TestConfigCheck(t *testing.T) {
 		{"a serial scanner", "scanner:\n  source: serial\n  port: /dev/ttyUSB0\n  baud: 115200\n", nil, 0, "serial /dev/ttyUSB0, 115200 baud, 8N1"},
 		{"the environment wins over the file", "language: ko\n", []string{"MUNJIGI_LANGUAGE=en"}, 0, "screen in en"},
 		{"a trust file", "trust:\n  files: [" + strconv.Quote(trust) + "]\n", nil, 0, "ok ("},
-		{"an unknown key", "venue:\n  colour: red\n", nil, exitUsage, "unknown key venue.colour"},
+		{"an unknown key", "venue:\n  colour: red\n", nil, exitUsage, "venue.colour is not a setting; venue has venue.country, venue.name"},
 		{"a wrong type", "store:\n  retention_days: many\n", nil, exitUsage, "retention_days"},
 		{"an impossible value", "store:\n  retention_days: 0\n", nil, exitUsage, "store.retention_days is 0; it must be 1 to 3650"},
-		{"a bad value from the environment", "", []string{"MUNJIGI_SCANNER_BAUD=12"}, exitUsage, "baud 12"},
+		{"a bad value from the environment", "# the environment says it all\n", []string{"MUNJIGI_SCANNER_BAUD=12"}, exitUsage, "baud 12"},
 		{"a missing trust file", "trust:\n  files: [/no/such/list.json]\n", nil, exitUsage, "trust.files"},
 		{"a missing rules folder", "policy:\n  rules: /no/such/rules\n", nil, exitUsage, "policy"},
 		{"an upstream without a key", "upstream:\n  url: https://pass.example.kr\n", nil, exitUsage, "upstream.trust_key is empty"},
 		{"a bad token pattern", "upstream:\n  token_patterns: [\"([\"]\n", nil, exitUsage, "upstream.token_patterns"},
 		{"a bad log level", "log:\n  level: loud\n", nil, exitUsage, "log.level"},
-		{"not YAML", "venue: [\n", nil, exitUsage, "config"},
+		{"not YAML", "venue: [\n", nil, exitUsage, ", line 1: not valid YAML"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := write(fmt.Sprintf("c%d.yaml", i), c.body)
-			o := runEnv(t, c.env, "config", "check", "--config", path)
+			// In English: the default language is the screen's, Korean
+			// (TestConfigCheckWords hears it).
+			o := runEnv(t, append([]string{"MUNJIGI_LANGUAGE=en"}, c.env...), "config", "check", "--config", path)
 			out := string(o.stdout)
 			if c.code != 0 {
 				out = string(o.stderr)
@@ -74,9 +76,10 @@ func TestConfigCheck(t *testing.T) {
 			}
 		})
 	}
-	// The kiosk refuses to start on the same mistakes, with the same words.
+	// The kiosk refuses to start on the same mistakes, with the same words
+	// (in the configuration's language: Korean, the default).
 	bad := write("bad.yaml", "store:\n  retention_days: 0\n")
-	if o := runEnv(t, nil, "run", "--headless", "--config", bad); o.code != exitUsage || !strings.Contains(string(o.stderr), "store.retention_days is 0") {
+	if o := runEnv(t, nil, "run", "--headless", "--config", bad); o.code != exitUsage || !strings.Contains(string(o.stderr), "bad.yaml 2번째 줄: store.retention_days 값이 0입니다. 1에서 3650 사이여야 합니다") {
 		t.Errorf("the kiosk on a bad config: exit %d: %s", o.code, o.stderr)
 	}
 	// MUNJIGI_CONFIG names the file when --config does not.
@@ -105,7 +108,8 @@ func TestDoctor(t *testing.T) {
 	munjigi(t, []byte(sample(t, samples(t), validLabel).Payload+"\n"), "run", "--headless", "--demo", "--db", db)
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("scanner:\n  source: serial\n  port: %s\ntrust:\n  files: [%q]\nstore:\n  path: %s\n", link, trustFile(t), db)), 0o600)
-	env := []string{"TERM=xterm-256color", "LANG=C.UTF-8"}
+	// In English (TestDoctorKorean hears the default, Korean).
+	env := []string{"TERM=xterm-256color", "LANG=C.UTF-8", "MUNJIGI_LANGUAGE=en"}
 
 	o := runEnv(t, env, "doctor", "--config", cfg)
 	for _, want := range []string{"✓ scanner   " + link + " opens", "✓ database  " + db + " is sound: 1 entries", "✓ trust     2 keys", "✓ clock", "✓ terminal  xterm-256color, 256 colours", "ready"} {

@@ -383,7 +383,7 @@ func TestUsageErrors(t *testing.T) {
 		{"trust good then missing", []string{"verify", "--trust", good, "--trust", missing}, "missing.json"},
 		{"trust without value", []string{"verify", "--trust"}, "-trust"},
 		{"unknown subcommand", []string{"frobnicate"}, "frobnicate"},
-		{"no subcommand", nil, "Usage"},
+		{"no subcommand", nil, "munjigi --help"}, // in the configuration's language, Korean by default
 		{"demo unknown what", []string{"demo", "keys"}, "Usage"},
 		{"demo unknown flag", []string{"demo", "--tabel"}, "-tabel"},
 		{"policy unknown", []string{"verify", "--policy", "eu-5g"}, "kr-2021-vaccine-pass"},

@@ -135,14 +135,22 @@ func TestReports(t *testing.T) {
 		t.Errorf("lookup of a stranger: exit %d: %s", l.code, l.stdout)
 	}
 
-	s := munjigi(t, nil, "stats", "--day", "2026-11-20", "--db", path)
+	s := munjigi(t, nil, "stats", "--day", "2026-11-20", "--db", path, "--lang", "en")
 	want := []string{"2026-11-20: 6 visitors", "12:00      4", "18:00      2", "pass                 2", "fail                 2", "manual               2", "qr                   6"}
 	for _, w := range want {
 		if !bytes.Contains(s.stdout, []byte(w)) {
 			t.Errorf("stats lacks %q:\n%s%s", w, s.stdout, s.stderr)
 		}
 	}
-	if s := munjigi(t, nil, "stats", "--day", "2026-11-22", "--db", path); !bytes.Contains(s.stdout, []byte("0 visitors")) {
+	// In the venue's language (the default, Korean), the counts in the
+	// same column.
+	s = munjigi(t, nil, "stats", "--day", "2026-11-20", "--db", path)
+	for _, w := range []string{"2026-11-20: 방문 6명", "12:00      4", "통과                 2", "입장 불가            2", "직원 확인            2", "QR                   6"} {
+		if !bytes.Contains(s.stdout, []byte(w)) {
+			t.Errorf("stats lacks %q:\n%s%s", w, s.stdout, s.stderr)
+		}
+	}
+	if s := munjigi(t, nil, "stats", "--day", "2026-11-22", "--db", path, "--lang", "en"); !bytes.Contains(s.stdout, []byte("0 visitors")) {
 		t.Errorf("stats of an empty day:\n%s", s.stdout)
 	}
 	if s := munjigi(t, nil, "stats", "--day", "yesterday", "--db", path); s.code != exitUsage {
@@ -174,7 +182,7 @@ func TestReportsSpeakVenueTime(t *testing.T) {
 	if !bytes.Contains(o.stdout, []byte(`"at":"2026-11-30T08:00:00+09:00"`)) {
 		t.Errorf("the headless line is not in venue time: %s", o.stdout)
 	}
-	if s := munjigi(t, nil, "stats", "--day", "2026-11-30", "--db", path); !bytes.Contains(s.stdout, []byte("2026-11-30: 1 visitors")) {
+	if s := munjigi(t, nil, "stats", "--day", "2026-11-30", "--db", path, "--lang", "en"); !bytes.Contains(s.stdout, []byte("2026-11-30: 1 visitors")) {
 		t.Errorf("stats of the day: %s%s", s.stdout, s.stderr)
 	}
 	e := munjigi(t, nil, "export", "--db", path, "--since", "2026-11-30", "--until", "2026-12-01")

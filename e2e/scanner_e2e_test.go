@@ -112,7 +112,9 @@ func TestHeadlessSerial(t *testing.T) {
 	link := filepath.Join(dir, "dev", "serial", "by-id", "usb-Cheap_Scanner-if00")
 	scn := plugScanner(t, link)
 	door := startChild(t, "run", "--headless", "--demo", "--port", link, "--db", filepath.Join(dir, "munjigi.db"))
-	door.expect(door.stderr, "scanner connected: serial:"+link)
+	// What a person reads on standard error is in the venue's language
+	// (Korean, the default); the JSON lines are not.
+	door.expect(door.stderr, "스캐너 연결됨: serial:"+link)
 
 	all := samples(t)
 	valid := sample(t, all, validLabel).Payload
@@ -139,9 +141,9 @@ func TestHeadlessSerial(t *testing.T) {
 	}
 
 	scn.unplug()
-	door.expect(door.stderr, "scanner disconnected")
+	door.expect(door.stderr, "scanner disconnected") // the scanner's own words, in the door's: "다시 연결되기를 기다립니다"
 	scn = plugScanner(t, link)
-	door.expect(door.stderr, "scanner connected")
+	door.expect(door.stderr, "스캐너 연결됨")
 	scn.send(sample(t, all, "expired certificate").Payload + "\r")
 	if a := decision(); a.Seq != 3 || a.Verdict != "fail" || a.Reason != "expired" {
 		t.Fatalf("after the scanner came back: %+v", a)
