@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -118,27 +121,33 @@ func (s *Syncer) Sync(ctx context.Context) (changed bool, err error) {
 	if etag := s.State().ETag; etag != "" && s.holder.Version() > 0 {
 		h.Set("If-None-Match", etag)
 	}
-	r, err := s.c.do(ctx, "GET", PathTrustList, nil, h, MaxTrustList)
+	resp, err := s.c.stream(ctx, "GET", PathTrustList, h)
 	if err != nil {
 		return false, err
 	}
-	if r.code == http.StatusNotModified {
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotModified {
 		s.mu.Lock()
 		s.state.Fetched = s.now()
 		s.mu.Unlock()
 		return false, nil
 	}
-	err = s.install(r.body, r.header.Get("ETag"))
+	if resp.ContentLength > MaxTrustList {
+		return false, fmt.Errorf("%w: the server sends %d bytes, over the %d MiB cap", ErrList, resp.ContentLength, MaxTrustList>>20)
+	}
+	etag := resp.Header.Get("ETag")
+	_, err = s.install(resp.Body, etag)
 	if errors.Is(err, ErrSame) {
 		s.mu.Lock()
-		s.state.Fetched, s.state.ETag = s.now(), r.header.Get("ETag")
+		s.state.Fetched, s.state.ETag = s.now(), etag
 		s.mu.Unlock()
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// Import installs a signed list from a file, with the same checks.
+// Import installs a signed list from a file, with the same checks, and
+// returns it as put in force (the holder may have added to its Trust).
 func (s *Syncer) Import(path string) (*Bundle, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -149,39 +158,69 @@ func (s *Syncer) Import(path string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
 	if st.Size() > MaxTrustList {
 		return nil, fmt.Errorf("%w: %s is %d bytes, over the %d MiB cap", ErrList, path, st.Size(), MaxTrustList>>20)
 	}
-	signed, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.install(signed, ""); err != nil {
-		return nil, err
-	}
-	return OpenStored(signed, s.key)
+	return s.install(f, "")
 }
 
-// install checks a list, puts it in force and only then stores it: a list
-// that cannot be put in force is never recorded as in force.
-func (s *Syncer) install(signed []byte, etag string) error {
+// install reads a signed list from r and checks it as it comes (see
+// readSigned: a bogus list is refused early, or costs a bounded spool,
+// never its size in memory), parses it once its signature holds, puts it
+// in force and only then stores it: a list that cannot be put in force is
+// never recorded as in force.
+//
+// A genuine list is held in memory twice over at most, one after the
+// other, never together: its decoded payload while it is parsed, then its
+// signed text while the store writes it (bbolt takes a value as a slice,
+// and copies it into its pages as it commits).
+func (s *Syncer) install(r io.Reader, etag string) (*Bundle, error) {
 	now := s.now()
-	b, err := Open(signed, s.key, now, s.holder.Version())
+	sp := &spool{dir: filepath.Dir(s.db.Path())}
+	defer sp.close()
+	text, err := readSigned(r, s.key, sp)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	b, err := s.parse(sp, text, now)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.holder.Apply(b); err != nil {
-		return fmt.Errorf("%w: version %d cannot be put in force: %v", ErrList, b.Version, err)
+		return nil, fmt.Errorf("%w: version %d cannot be put in force: %v", ErrList, b.Version, err)
+	}
+	signed, err := sp.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("storing the trust list: %w", err)
 	}
 	meta, _ := json.Marshal(listMeta{Format: "jws", Version: b.Version, ETag: etag, Fetched: now})
 	if err := s.db.SaveTrustList(signed, meta); err != nil {
 		// It is in force; the next start finds the old one and syncs.
-		return fmt.Errorf("storing the trust list: %w", err)
+		return nil, fmt.Errorf("storing the trust list: %w", err)
 	}
 	s.mu.Lock()
 	s.state.ETag, s.state.Fetched = etag, now
 	s.mu.Unlock()
-	return nil
+	return b, nil
+}
+
+// parse decodes and reads a checked list's payload. The payload is
+// garbage once parsed; a list spooled to disk is big, so its memory is
+// collected before the signed text is read back for the store, or the
+// two would add up in the process's peak.
+func (s *Syncer) parse(sp *spool, text signedText, now time.Time) (*Bundle, error) {
+	payload, err := text.payload(sp)
+	if err != nil {
+		return nil, err
+	}
+	b, err := parse(payload, now, s.holder.Version(), true)
+	if sp.spooled() {
+		runtime.GC() // payload is no longer live here
+	}
+	return b, err
 }
 
 func (s *Syncer) setErr(err error) {
