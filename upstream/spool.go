@@ -18,13 +18,17 @@ var spoolMemory = 4 << 20
 // spool keeps the text of a signed list while its signature is checked.
 // It writes past spoolMemory to a file in dir ("" for the system's
 // temporary directory), unlinked at once: nothing stays behind even if
-// the process is killed.
+// the process is killed. A text expected (a file's size, a reply's
+// Content-Length) over spoolMemory goes to the file from its first byte,
+// and one expected under it takes its memory once: a growing slice would
+// leave its outgrown copies to the collector, megabytes of them.
 type spool struct {
-	dir  string
-	mem  []byte
-	file *os.File
-	name string // the file's name while it could not be unlinked
-	n    int64
+	dir    string
+	expect int64 // the size announced; 0 or less when unknown
+	mem    []byte
+	file   *os.File
+	name   string // the file's name while it could not be unlinked
+	n      int64
 }
 
 var (
@@ -33,7 +37,10 @@ var (
 )
 
 func (s *spool) Write(p []byte) (int, error) {
-	if s.file == nil && len(s.mem)+len(p) <= spoolMemory {
+	if s.file == nil && s.expect <= int64(spoolMemory) && len(s.mem)+len(p) <= spoolMemory {
+		if s.mem == nil && s.expect > 0 {
+			s.mem = make([]byte, 0, s.expect)
+		}
 		s.mem = append(s.mem, p...)
 		s.n += int64(len(p))
 		return len(p), nil

@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -136,7 +136,7 @@ func (s *Syncer) Sync(ctx context.Context) (changed bool, err error) {
 		return false, fmt.Errorf("%w: the server sends %d bytes, over the %d MiB cap", ErrList, resp.ContentLength, MaxTrustList>>20)
 	}
 	etag := resp.Header.Get("ETag")
-	_, err = s.install(resp.Body, etag)
+	_, err = s.install(resp.Body, resp.ContentLength, etag)
 	if errors.Is(err, ErrSame) {
 		s.mu.Lock()
 		s.state.Fetched, s.state.ETag = s.now(), etag
@@ -164,22 +164,25 @@ func (s *Syncer) Import(path string) (*Bundle, error) {
 	if st.Size() > MaxTrustList {
 		return nil, fmt.Errorf("%w: %s is %d bytes, over the %d MiB cap", ErrList, path, st.Size(), MaxTrustList>>20)
 	}
-	return s.install(f, "")
+	return s.install(f, st.Size(), "")
 }
 
-// install reads a signed list from r and checks it as it comes (see
-// readSigned: a bogus list is refused early, or costs a bounded spool,
-// never its size in memory), parses it once its signature holds, puts it
-// in force and only then stores it: a list that cannot be put in force is
-// never recorded as in force.
+// install reads a signed list from r (size bytes, when known: else 0 or
+// less) and checks it as it comes (see readSigned: a bogus list is
+// refused early, or costs a bounded spool, never its size in memory),
+// parses it once its signature holds, puts it in force and only then
+// stores it: a list that cannot be put in force is never recorded as in
+// force.
 //
-// A genuine list is held in memory twice over at most, one after the
-// other, never together: its decoded payload while it is parsed, then its
-// signed text while the store writes it (bbolt takes a value as a slice,
-// and copies it into its pages as it commits).
-func (s *Syncer) install(r io.Reader, etag string) (*Bundle, error) {
+// A genuine list costs, one after the other: nothing of it while it is
+// read (a big one goes to the spool's file); its decoded payload while it
+// is parsed; its signed text twice while the store writes it (the slice
+// handed to bbolt, and bbolt's page buffer it is copied into at commit).
+// For a list of 10,000 document signers (16 MiB signed) the process peaks
+// at ~52 MiB RSS, ~42 over idle (BenchmarkPeakRSS).
+func (s *Syncer) install(r io.Reader, size int64, etag string) (*Bundle, error) {
 	now := s.now()
-	sp := &spool{dir: filepath.Dir(s.db.Path())}
+	sp := &spool{dir: filepath.Dir(s.db.Path()), expect: size}
 	defer sp.close()
 	text, err := readSigned(r, s.key, sp)
 	if err != nil {
@@ -208,9 +211,11 @@ func (s *Syncer) install(r io.Reader, etag string) (*Bundle, error) {
 }
 
 // parse decodes and reads a checked list's payload. The payload is
-// garbage once parsed; a list spooled to disk is big, so its memory is
-// collected before the signed text is read back for the store, or the
-// two would add up in the process's peak.
+// garbage once parsed. A list big enough to be spooled to a file is
+// megabytes, and the Go heap would keep the pages of the payload and of
+// the parse's garbage while the store's two copies of the signed text
+// come on top (66 MiB peak instead of 52 for 10,000 signers), so they are
+// returned to the system first: a forced collection, once a day at most.
 func (s *Syncer) parse(sp *spool, text signedText, now time.Time) (*Bundle, error) {
 	payload, err := text.payload(sp)
 	if err != nil {
@@ -218,7 +223,7 @@ func (s *Syncer) parse(sp *spool, text signedText, now time.Time) (*Bundle, erro
 	}
 	b, err := parse(payload, now, s.holder.Version(), true)
 	if sp.spooled() {
-		runtime.GC() // payload is no longer live here
+		debug.FreeOSMemory() // payload is no longer live here
 	}
 	return b, err
 }
