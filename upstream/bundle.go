@@ -238,26 +238,25 @@ func readSigned(r io.Reader, key *ecdsa.PublicKey, keep io.Writer) (signedText, 
 // checkHeader refuses a protected header that is not ES256 in the form
 // Sign writes: base64url of a JSON object, alg ES256, typ ListType when
 // there is a typ, and no critical extension (none is understood here, so
-// RFC 7515 says refuse).
+// RFC 7515 says refuse). Names are matched exactly, as JOSE does (not
+// case-blind, as encoding/json matches a struct's fields).
 func checkHeader(enc []byte) error {
 	raw, err := base64.RawURLEncoding.DecodeString(string(enc))
 	if err != nil || len(enc) == 0 || notBase64URL(enc) >= 0 {
 		return fmt.Errorf("%w: not a signed list (its header is not base64url)", ErrList)
 	}
-	var h struct {
-		Alg  string          `json:"alg"`
-		Typ  *string         `json:"typ"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if err := json.Unmarshal(raw, &h); err != nil {
+	var h map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &h); err != nil || h == nil {
 		return fmt.Errorf("%w: not a signed list (its header is not a JSON object)", ErrList)
 	}
-	switch {
-	case h.Alg != "ES256":
-		return fmt.Errorf("%w: signed with %q, not ES256", ErrList, h.Alg)
-	case h.Typ != nil && *h.Typ != ListType:
-		return fmt.Errorf("%w: a JWS of type %q, not a trust list (%s)", ErrList, *h.Typ, ListType)
-	case h.Crit != nil:
+	var alg, typ string
+	if json.Unmarshal(h["alg"], &alg) != nil || alg != "ES256" {
+		return fmt.Errorf("%w: signed with %.20s, not ES256", ErrList, h["alg"])
+	}
+	if raw, ok := h["typ"]; ok && (json.Unmarshal(raw, &typ) != nil || typ != ListType) {
+		return fmt.Errorf("%w: a JWS of type %.40s, not a trust list (%s)", ErrList, raw, ListType)
+	}
+	if _, ok := h["crit"]; ok {
 		return fmt.Errorf("%w: its header has critical extensions", ErrList)
 	}
 	return nil
@@ -269,7 +268,11 @@ func (t signedText) payload(text io.ReaderAt) ([]byte, error) {
 	enc := io.NewSectionReader(text, t.payloadOff, t.payloadLen)
 	out := make([]byte, base64.RawURLEncoding.DecodedLen(int(t.payloadLen)))
 	if _, err := io.ReadFull(base64.NewDecoder(base64.RawURLEncoding, enc), out); err != nil {
-		return nil, fmt.Errorf("%w: its payload does not decode: %v", ErrList, err)
+		var corrupt base64.CorruptInputError
+		if errors.As(err, &corrupt) {
+			return nil, fmt.Errorf("%w: its payload does not decode: %v", ErrList, err)
+		}
+		return nil, fmt.Errorf("reading the trust list back: %w", err)
 	}
 	return out, nil
 }

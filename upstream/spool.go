@@ -17,8 +17,8 @@ var spoolMemory = 4 << 20
 
 // spool keeps the text of a signed list while its signature is checked.
 // It writes past spoolMemory to a file in dir ("" for the system's
-// temporary directory), unlinked at once: nothing stays behind even if
-// the process is killed. A text expected (a file's size, a reply's
+// temporary directory), unlinked as soon as it is made, so nothing stays
+// behind if the process is killed. A text expected (a file's size, a reply's
 // Content-Length) over spoolMemory goes to the file from its first byte,
 // and one expected under it takes its memory once: a growing slice would
 // leave its outgrown copies to the collector, megabytes of them.

@@ -97,6 +97,9 @@ var signedCases = []signedCase{
 	// Refused within earlyBound bytes, whatever follows.
 	{"random bytes", func(_ string, n int64) io.Reader { return randomBytes(1, n) }, "not a signed list", true},
 	{"no dot", func(_ string, n int64) io.Reader { return io.LimitReader(&alphabetReader{r: zeros{}}, n) }, "no JWS header", true},
+	{"alg in capitals", func(_ string, n int64) io.Reader {
+		return io.MultiReader(text(jwsHeader(`{"ALG":"ES256","typ":"`+ListType+`"}`), "."), base64URLChars(2, n))
+	}, "not ES256", true},
 	{"alg none", func(_ string, n int64) io.Reader {
 		return io.MultiReader(text(jwsHeader(`{"alg":"none"}`), "."), base64URLChars(2, n))
 	}, "not ES256", true},
@@ -115,6 +118,9 @@ var signedCases = []signedCase{
 	{"another type", func(_ string, n int64) io.Reader {
 		return io.MultiReader(text(jwsHeader(`{"alg":"ES256","typ":"JWT"}`), "."), base64URLChars(2, n))
 	}, `type "JWT"`, true},
+	{"type not a string", func(_ string, n int64) io.Reader {
+		return io.MultiReader(text(jwsHeader(`{"alg":"ES256","typ":7}`), "."), base64URLChars(2, n))
+	}, "type 7", true},
 	{"critical extension", func(_ string, n int64) io.Reader {
 		return io.MultiReader(text(jwsHeader(`{"alg":"ES256","crit":["exp"],"exp":1}`), "."), base64URLChars(2, n))
 	}, "critical", true},
