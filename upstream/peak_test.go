@@ -52,9 +52,11 @@ var peakCases = []struct {
 	{"import/bogus-signature-31MiB", func(c *peakChild) error { return c.importFile("bogus-signature.jws") }, "not the authority's"},
 	{"sync/random-31MiB", func(c *peakChild) error { return c.sync("random.jws") }, "not a signed list"},
 	{"sync/bogus-signature-31MiB", func(c *peakChild) error { return c.sync("bogus-signature.jws") }, "not the authority's"},
+	{"sync/bogus-signature-31MiB-chunked", func(c *peakChild) error { return c.sync("bogus-signature.jws+chunked") }, "not the authority's"},
 	{"baseline-go-jose-whole/bogus-signature-31MiB", func(c *peakChild) error { return c.goJOSE("bogus-signature.jws") }, "cryptographic"},
 	{"import/genuine-10000-DSC", func(c *peakChild) error { return c.importFile("genuine.jws") }, ""},
 	{"sync/genuine-10000-DSC", func(c *peakChild) error { return c.sync("genuine.jws") }, ""},
+	{"sync/genuine-10000-DSC-chunked", func(c *peakChild) error { return c.sync("genuine.jws+chunked") }, ""},
 	{"reload-at-start/genuine-10000-DSC", func(c *peakChild) error { return c.reload() }, ""},
 }
 
@@ -254,7 +256,20 @@ func peakFixtures(b *testing.B) *peakFixture {
 	db.Close()
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(dir, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), PathTrustList)))
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), PathTrustList)
+		if name, ok := strings.CutSuffix(name, "+chunked"); ok {
+			// No Content-Length, as a server that writes as it signs.
+			f, err := os.Open(filepath.Join(dir, name))
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			defer f.Close()
+			w.(http.Flusher).Flush()
+			io.Copy(w, f)
+			return
+		}
+		http.ServeFile(w, r, filepath.Join(dir, name))
 	}))
 	b.Cleanup(srv.Close)
 	return &peakFixture{dir: dir, url: srv.URL, genuineSize: len(genuine)}

@@ -211,11 +211,12 @@ func (s *Syncer) install(r io.Reader, size int64, etag string) (*Bundle, error) 
 }
 
 // openSpooled decodes and reads a checked list's payload. The payload is
-// garbage once parsed. A list big enough to be spooled to a file is
-// megabytes, and the Go heap would keep the pages of the payload and of
-// the parse's garbage while the store's two copies of the signed text
-// come on top (66 MiB peak instead of 52 for 10,000 signers), so they are
-// returned to the system first: a forced collection, once a day at most.
+// garbage once parsed. A list spooled to a file is a MiB or more (a
+// national one, 16), and the Go heap would keep the pages of the payload
+// and of the parse's garbage while the store's two copies of the signed
+// text come on top (66 MiB peak instead of 52 for 10,000 signers), so
+// they are returned to the system first: a forced collection, once a day
+// at most.
 func (s *Syncer) openSpooled(sp *spool, text signedText, now time.Time) (*Bundle, error) {
 	payload, err := text.payload(sp)
 	if err != nil {
