@@ -87,6 +87,17 @@ type DB struct {
 	readOnly bool
 }
 
+// initialMap is the address space mapped for the file from the start
+// (the file does not grow with it). bbolt maps the file afresh whenever
+// a commit outgrows the mapping, and first copies every value written in
+// that transaction to the heap: a signed trust list of 16 MiB stored into
+// a fresh file would be held three times over (the caller's slice, that
+// copy, bbolt's page buffer), not twice. With room mapped ahead, the
+// remaps are rare, and read transactions, which a remap waits for, block
+// no writer meanwhile. 64 MiB is address space only, which a 32-bit ARM
+// board has plenty of.
+const initialMap = 64 << 20
+
 // Open opens or creates the database at path (mode 0600, and its folder
 // 0700 when it is made).
 func Open(path string, opts Options) (db *DB, err error) {
@@ -110,7 +121,8 @@ func Open(path string, opts Options) (db *DB, err error) {
 			return nil, fmt.Errorf("%w: %v", openError(err), err)
 		}
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, MaxSize: opts.MaxSize, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly})
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, MaxSize: opts.MaxSize, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly,
+		InitialMmapSize: initialMap})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", openError(err), path, err)
 	}

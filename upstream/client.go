@@ -129,6 +129,58 @@ type reply struct {
 // do makes one call within ctx's deadline, reading at most limit bytes of
 // the reply. A 2xx or 304 is a reply; anything else is an error.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, header http.Header, limit int64) (*reply, error) {
+	resp, err := c.send(ctx, method, path, body, header)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		c.failed(err)
+		return nil, fmt.Errorf("upstream: %s %s: reading the reply: %w", method, path, err)
+	}
+	if int64(len(data)) > limit {
+		err := fmt.Errorf("upstream: %s %s: the reply is over %d bytes", method, path, limit)
+		c.failed(err)
+		return nil, err
+	}
+	c.succeeded(resp)
+	return &reply{code: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+// stream makes one call within ctx's deadline and hands over the reply's
+// body unread, for a reply too large to hold (the trust list): the caller
+// reads what it needs and closes it. The call counts as answered when its
+// status is a success; a failure reading the body then counts against it.
+func (c *Client) stream(ctx context.Context, method, path string, header http.Header) (*http.Response, error) {
+	resp, err := c.send(ctx, method, path, nil, header)
+	if err != nil {
+		return nil, err
+	}
+	c.succeeded(resp)
+	resp.Body = &watchedBody{ReadCloser: resp.Body, c: c}
+	return resp, nil
+}
+
+// watchedBody tells the client when reading a streamed reply fails.
+type watchedBody struct {
+	io.ReadCloser
+	c *Client
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	k, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.c.failed(err)
+	}
+	return k, err
+}
+
+// send makes one call within ctx's deadline and returns a reply whose
+// status is a 2xx or 304, its body unread. Anything else is an error (a
+// StatusError, with Retry-After obeyed), its body read only for a line of
+// message.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, header http.Header) (*http.Response, error) {
 	c.mu.Lock()
 	wait := c.notBefore.Sub(time.Now())
 	c.mu.Unlock()
@@ -165,35 +217,34 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 		c.failed(err)
 		return nil, fmt.Errorf("upstream: %s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		c.failed(err)
-		return nil, fmt.Errorf("upstream: %s %s: reading the reply: %w", method, path, err)
+	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusNotModified {
+		return resp, nil
 	}
-	if int64(len(data)) > limit {
-		err := fmt.Errorf("upstream: %s %s: the reply is over %d bytes", method, path, limit)
-		c.failed(err)
-		return nil, err
+	// A message is a line; an error page of any size is not read whole.
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxMessage))
+	resp.Body.Close()
+	se := &StatusError{Code: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	if len(data) > 0 && len(data) < maxMessage {
+		se.Message = strings.TrimSpace(string(bytes.ToValidUTF8(data, nil)))
 	}
-	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotModified {
-		se := &StatusError{Code: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
-		if len(data) > 0 && len(data) < 300 {
-			se.Message = strings.TrimSpace(string(bytes.ToValidUTF8(data, nil)))
-		}
-		if se.RetryAfter > 0 {
-			c.mu.Lock()
-			c.notBefore = time.Now().Add(se.RetryAfter)
-			c.mu.Unlock()
-		}
-		c.failed(se)
-		return nil, se
+	if se.RetryAfter > 0 {
+		c.mu.Lock()
+		c.notBefore = time.Now().Add(se.RetryAfter)
+		c.mu.Unlock()
 	}
+	c.failed(se)
+	return nil, se
+}
+
+// maxMessage bounds the message an error reply is shown with.
+const maxMessage = 300
+
+// succeeded records an answered call.
+func (c *Client) succeeded(resp *http.Response) {
 	c.mu.Lock()
 	c.lastOK, c.lastErr = time.Now(), nil
 	c.mu.Unlock()
 	c.heardTime(resp)
-	return &reply{code: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
 func (c *Client) failed(err error) {
@@ -216,8 +267,16 @@ func (c *Client) TrustKey(ctx context.Context) ([]byte, error) {
 // (If-None-Match: *), and says how long the answer took.
 func (c *Client) Ping(ctx context.Context) (time.Duration, error) {
 	t0 := time.Now()
-	_, err := c.do(ctx, "GET", PathTrustList, nil, http.Header{"If-None-Match": {"*"}}, MaxTrustList)
-	return time.Since(t0), err
+	resp, err := c.send(ctx, "GET", PathTrustList, nil, http.Header{"If-None-Match": {"*"}})
+	if err != nil {
+		return time.Since(t0), err
+	}
+	// The answer is the status: a server that sends the list anyway is
+	// not read (it would be up to MaxTrustList bytes).
+	took := time.Since(t0)
+	resp.Body.Close()
+	c.succeeded(resp)
+	return took, nil
 }
 
 // parseRetryAfter reads Retry-After: seconds, or an HTTP date. It is capped

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -118,27 +121,33 @@ func (s *Syncer) Sync(ctx context.Context) (changed bool, err error) {
 	if etag := s.State().ETag; etag != "" && s.holder.Version() > 0 {
 		h.Set("If-None-Match", etag)
 	}
-	r, err := s.c.do(ctx, "GET", PathTrustList, nil, h, MaxTrustList)
+	resp, err := s.c.stream(ctx, "GET", PathTrustList, h)
 	if err != nil {
 		return false, err
 	}
-	if r.code == http.StatusNotModified {
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotModified {
 		s.mu.Lock()
 		s.state.Fetched = s.now()
 		s.mu.Unlock()
 		return false, nil
 	}
-	err = s.install(r.body, r.header.Get("ETag"))
+	if resp.ContentLength > MaxTrustList {
+		return false, fmt.Errorf("%w: the server sends %d bytes, over the %d MiB cap", ErrList, resp.ContentLength, MaxTrustList>>20)
+	}
+	etag := resp.Header.Get("ETag")
+	_, err = s.install(resp.Body, resp.ContentLength, etag)
 	if errors.Is(err, ErrSame) {
 		s.mu.Lock()
-		s.state.Fetched, s.state.ETag = s.now(), r.header.Get("ETag")
+		s.state.Fetched, s.state.ETag = s.now(), etag
 		s.mu.Unlock()
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// Import installs a signed list from a file, with the same checks.
+// Import installs a signed list from a file, with the same checks, and
+// returns it as put in force (the holder may have added to its Trust).
 func (s *Syncer) Import(path string) (*Bundle, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -149,39 +158,75 @@ func (s *Syncer) Import(path string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
 	if st.Size() > MaxTrustList {
 		return nil, fmt.Errorf("%w: %s is %d bytes, over the %d MiB cap", ErrList, path, st.Size(), MaxTrustList>>20)
 	}
-	signed, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.install(signed, ""); err != nil {
-		return nil, err
-	}
-	return OpenStored(signed, s.key)
+	return s.install(f, st.Size(), "")
 }
 
-// install checks a list, puts it in force and only then stores it: a list
-// that cannot be put in force is never recorded as in force.
-func (s *Syncer) install(signed []byte, etag string) error {
+// install reads a signed list from r (size bytes, when known: else 0 or
+// less) and checks it as it comes (see readSigned: a bogus list is
+// refused early, or costs a bounded spool, never its size in memory),
+// parses it once its signature holds, puts it in force and only then
+// stores it: a list that cannot be put in force is never recorded as in
+// force.
+//
+// A genuine list costs, one after the other: nothing of it while it is
+// read (a big one goes to the spool's file); its decoded payload while it
+// is parsed; its signed text twice while the store writes it (the slice
+// handed to bbolt, and bbolt's page buffer it is copied into at commit).
+// For a list of 10,000 document signers (16 MiB signed) the process peaks
+// at ~52 MiB RSS, ~42 over idle (BenchmarkPeakRSS).
+func (s *Syncer) install(r io.Reader, size int64, etag string) (*Bundle, error) {
 	now := s.now()
-	b, err := Open(signed, s.key, now, s.holder.Version())
+	sp := &spool{dir: filepath.Dir(s.db.Path()), expect: size}
+	defer sp.close()
+	text, err := readSigned(r, s.key, sp)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	b, err := s.openSpooled(sp, text, now)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.holder.Apply(b); err != nil {
-		return fmt.Errorf("%w: version %d cannot be put in force: %v", ErrList, b.Version, err)
+		return nil, fmt.Errorf("%w: version %d cannot be put in force: %v", ErrList, b.Version, err)
+	}
+	signed, err := sp.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("storing the trust list: %w", err)
 	}
 	meta, _ := json.Marshal(listMeta{Format: "jws", Version: b.Version, ETag: etag, Fetched: now})
 	if err := s.db.SaveTrustList(signed, meta); err != nil {
 		// It is in force; the next start finds the old one and syncs.
-		return fmt.Errorf("storing the trust list: %w", err)
+		return nil, fmt.Errorf("storing the trust list: %w", err)
 	}
 	s.mu.Lock()
 	s.state.ETag, s.state.Fetched = etag, now
 	s.mu.Unlock()
-	return nil
+	return b, nil
+}
+
+// openSpooled decodes and reads a checked list's payload. The payload is
+// garbage once parsed. A list spooled to a file is a MiB or more (a
+// national one, 16), and the Go heap would keep the pages of the payload
+// and of the parse's garbage while the store's two copies of the signed
+// text come on top (66 MiB peak instead of 52 for 10,000 signers), so
+// they are returned to the system first: a forced collection, once a day
+// at most.
+func (s *Syncer) openSpooled(sp *spool, text signedText, now time.Time) (*Bundle, error) {
+	payload, err := text.payload(sp)
+	if err != nil {
+		return nil, err
+	}
+	b, err := parse(payload, now, s.holder.Version(), true)
+	if sp.spooled() {
+		debug.FreeOSMemory() // payload is no longer live here
+	}
+	return b, err
 }
 
 func (s *Syncer) setErr(err error) {
