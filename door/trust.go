@@ -102,10 +102,15 @@ func (t *Trust) initial(db *store.DB) (*verify.Trust, error) {
 	if err := t.addLocal(tr); err != nil {
 		return nil, err
 	}
+	// A signed list is the syncer's to read (it checks the signature);
+	// only a plain one an older kiosk stored is read here. The metadata
+	// says which, without copying a national list to find out.
 	if db != nil {
-		if list, meta, err := db.TrustList(); err == nil && list != nil && !bytes.Contains(meta, []byte(`"jws"`)) {
-			if err := tr.AddList(list); err != nil {
-				return nil, fmt.Errorf("the stored trust list cannot be read: %w", err)
+		if meta, err := db.TrustListMeta(); err == nil && meta != nil && !bytes.Contains(meta, []byte(`"jws"`)) {
+			if list, _, err := db.TrustList(); err == nil && list != nil {
+				if err := tr.AddList(list); err != nil {
+					return nil, fmt.Errorf("the stored trust list cannot be read: %w", err)
+				}
 			}
 		}
 	}

@@ -478,6 +478,17 @@ func (d *DB) SaveTrustList(list, meta []byte) error {
 }
 
 // TrustList returns the trust list in force and its metadata, or nil.
+// TrustListMeta returns only the metadata of the trust list in force: a
+// national list is megabytes, and a caller that only asks what kind of
+// list it is need not copy it.
+func (d *DB) TrustListMeta() (meta []byte, err error) {
+	err = d.bolt.View(func(tx *bolt.Tx) error {
+		meta = bytes.Clone(tx.Bucket(bucketTrust).Get(keyTrustMeta))
+		return nil
+	})
+	return meta, err
+}
+
 func (d *DB) TrustList() (list, meta []byte, err error) {
 	err = d.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTrust)
