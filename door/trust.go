@@ -106,7 +106,7 @@ func (t *Trust) initial(db *store.DB) (*verify.Trust, error) {
 	// only a plain one an older kiosk stored is read here. The metadata
 	// says which, without copying a national list to find out.
 	if db != nil {
-		if meta, err := db.TrustListMeta(); err == nil && meta != nil && !bytes.Contains(meta, []byte(`"jws"`)) {
+		if meta, err := db.TrustListMeta(); err == nil && !bytes.Contains(meta, []byte(`"jws"`)) {
 			if list, _, err := db.TrustList(); err == nil && list != nil {
 				if err := tr.AddList(list); err != nil {
 					return nil, fmt.Errorf("the stored trust list cannot be read: %w", err)
