@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/mattn/go-runewidth"
 
+	"munjigi/authority"
 	"munjigi/demo"
 	"munjigi/policy"
 	"munjigi/scanner"
@@ -229,7 +232,11 @@ func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// The demo's own authority, on loopback: one-time tokens are checked
 	// with it, as a kiosk checks them with the real one.
-	srv, err := upstream.OpenServer(upstream.ServerConfig{DataDir: filepath.Join(dir, "upstream")})
+	// It mints the demo's tokens for the holder of a credential made now.
+	mintRaw := make([]byte, 16)
+	rand.Read(mintRaw)
+	mintCredential := hex.EncodeToString(mintRaw)
+	srv, err := authority.Open(authority.Config{DataDir: filepath.Join(dir, "upstream"), MintCredential: mintCredential})
 	if err != nil {
 		fmt.Fprintf(stderr, "munjigi demo: %v\n", err)
 		return exitUsage
@@ -264,7 +271,7 @@ func runDemoKiosk(lang string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	mint := func() string {
-		t, err := mintToken(ctx, cfg.Upstream.URL, upstream.MintRequest{Name: "이서윤", BirthYear: 1996})
+		t, err := authority.Mint(ctx, cfg.Upstream.URL, mintCredential, upstream.MintRequest{Name: "이서윤", BirthYear: 1996})
 		if err != nil {
 			return "MJT1:DEMOTOKENCOULDNOTBEMINTED" // the door says what it makes of it
 		}

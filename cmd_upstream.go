@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"munjigi/authority"
 	"munjigi/demo"
 	"munjigi/upstream"
 )
@@ -31,8 +30,8 @@ func cmdUpstream(args []string, stdout, stderr io.Writer) int {
 			return cmdUpstreamToken(args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprint(stderr, `Usage: munjigi upstream serve [--addr HOST:PORT] [--data DIR] [--credentials FILE]
-       munjigi upstream token --upstream URL [--verdict pass|fail|manual] [--name NAME] [--birth-year YEAR]
+	fmt.Fprint(stderr, `Usage: munjigi upstream serve [--addr HOST:PORT] [--data DIR] [--credentials FILE] [--mint-credential FILE]
+       munjigi upstream token --upstream URL --mint-credential FILE [--verdict pass|fail|manual] [--name NAME] [--birth-year YEAR]
 
 serve: the reference server of the upstream protocol (docs/upstream.md), on
 loopback by default: one-time tokens, the signed trust list built from
@@ -47,6 +46,7 @@ func cmdUpstreamServe(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "munjigi-upstream", "the server's data `DIR` (created on first run)")
 	creds := fs.String("credentials", "", "a `FILE` of kiosk credentials, one KIOSK:CREDENTIAL a line; without it, any caller is served (loopback only)")
 	tokenTTL := fs.Duration("token-ttl", time.Minute, "how long a minted token lives")
+	mintFile := fs.String("mint-credential", "", "a `FILE` holding the credential that mints demo tokens; without it, minting is off")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -76,7 +76,11 @@ func cmdUpstreamServe(args []string, stdout, stderr io.Writer) int {
 			return fail("%v", err)
 		}
 	}
-	srv, err := upstream.OpenServer(upstream.ServerConfig{DataDir: *data, Credentials: credentials, TokenTTL: *tokenTTL})
+	mint, err := readMintCredential(*mintFile)
+	if err != nil {
+		return fail("%v", err)
+	}
+	srv, err := authority.Open(authority.Config{DataDir: *data, Credentials: credentials, TokenTTL: *tokenTTL, MintCredential: mint})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -127,9 +131,27 @@ func readCredentials(path string) (map[string]string, error) {
 	return out, sc.Err()
 }
 
+// readMintCredential reads the minting credential from a file: "" for
+// none.
+func readMintCredential(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	cred := strings.TrimSpace(string(data))
+	if len(cred) < 16 {
+		return "", fmt.Errorf("%s: a minting credential of 16 characters or more", path)
+	}
+	return cred, nil
+}
+
 func cmdUpstreamToken(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("upstream token", stderr)
 	url := fs.String("upstream", "http://127.0.0.1:8750", "the reference server's `URL`")
+	mintFile := fs.String("mint-credential", "", "a `FILE` holding the server's minting credential")
 	var req upstream.MintRequest
 	fs.StringVar(&req.Verdict, "verdict", "pass", "the `VERDICT` the token stands for: pass, fail or manual")
 	fs.StringVar(&req.Name, "name", "홍길동", "the holder's `NAME` (masked before it is stored)")
@@ -137,33 +159,16 @@ func cmdUpstreamToken(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	tok, err := mintToken(context.Background(), *url, req)
+	mint, err := readMintCredential(*mintFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "munjigi upstream token: %v\n", err)
+		return exitUsage
+	}
+	tok, err := authority.Mint(context.Background(), *url, mint, req)
 	if err != nil {
 		fmt.Fprintf(stderr, "munjigi upstream token: %v\n", err)
 		return exitUsage
 	}
 	fmt.Fprintln(stdout, tok.Token)
 	return exitOK
-}
-
-// mintToken asks a reference server for a demo token.
-func mintToken(ctx context.Context, base string, req upstream.MintRequest) (upstream.MintReply, error) {
-	var out upstream.MintReply
-	body, _ := json.Marshal(req)
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(base, "/")+upstream.PathTokenMint, bytes.NewReader(body))
-	if err != nil {
-		return out, err
-	}
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		return out, err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return out, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
-	}
-	return out, json.Unmarshal(data, &out)
 }

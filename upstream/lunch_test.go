@@ -1,4 +1,4 @@
-package upstream
+package upstream_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"munjigi/demo"
 	"munjigi/gate"
 	"munjigi/store"
+	"munjigi/upstream"
 	"munjigi/verify"
 )
 
@@ -114,7 +115,7 @@ func TestLunchPeak(t *testing.T) {
 	}
 	run("healthy", func(t *testing.T) {
 		rs := newRefServer(t)
-		lunch(t, rs.http.URL, func() string { return rs.mint(t, MintRequest{}) }, true, seconds)
+		lunch(t, rs.http.URL, func() string { return rs.mint(t, upstream.MintRequest{}) }, true, seconds)
 	})
 	for _, f := range faults {
 		run(f.name, func(t *testing.T) {
@@ -160,7 +161,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // check itself, apart from writing the entry (which is the disk's time,
 // measured by the store's benchmarks).
 type timedTokens struct {
-	*Tokens
+	*upstream.Tokens
 	mu             sync.Mutex
 	slowestClosed  time.Duration
 	slowestOpen    time.Duration
@@ -188,11 +189,11 @@ func (tt *timedTokens) Check(ctx context.Context, p []byte) verify.Result {
 func lunch(t *testing.T, url string, token func() string, healthy bool, seconds int) {
 	tr := &countingTransport{rt: &http.Transport{MaxIdleConnsPerHost: 2}}
 	defer tr.rt.(*http.Transport).CloseIdleConnections()
-	c, err := New(Config{URL: url, Kiosk: "lunch", Transport: tr})
+	c, err := upstream.New(upstream.Config{URL: url, Kiosk: "lunch", Transport: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk := &timedTokens{Tokens: tokens(t, c, TokenConfig{BreakerWait: 5 * time.Second})}
+	tk := &timedTokens{Tokens: tokens(t, c, upstream.TokenConfig{BreakerWait: 5 * time.Second})}
 	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -260,13 +261,13 @@ func lunch(t *testing.T, url string, token func() string, healthy bool, seconds 
 	// The answer: within the budget (1.5 s end to end), and within 50 ms
 	// while the breaker is open. The scan around it also writes the entry,
 	// whose time is the disk's.
-	if tk.slowestClosed > DefaultBudget+100*time.Millisecond {
-		t.Errorf("a token check answered in %v, over the %v budget", tk.slowestClosed, DefaultBudget)
+	if tk.slowestClosed > upstream.DefaultBudget+100*time.Millisecond {
+		t.Errorf("a token check answered in %v, over the %v budget", tk.slowestClosed, upstream.DefaultBudget)
 	}
 	if tk.slowestOpen > 50*time.Millisecond {
 		t.Errorf("with the breaker open a token check answered in %v, over 50 ms", tk.slowestOpen)
 	}
-	if slowestToken > DefaultBudget+time.Second {
+	if slowestToken > upstream.DefaultBudget+time.Second {
 		t.Errorf("a token scan took %v in all", slowestToken)
 	}
 	if !healthy && seconds >= 10 && whileOpen == 0 {
