@@ -71,21 +71,31 @@ type child struct {
 }
 
 // startServer starts a server process on store, with the data folder dir
-// (the signing key and list/ its siblings share).
+// (the signing key and list/ its siblings share), killed when the test
+// ends.
 func startServer(t testing.TB, store, dir, mint string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	c, err := spawnServer(store, dir, mint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.kill)
+	return c
+}
+
+// spawnServer starts a server process; the caller kills it.
+func spawnServer(store, dir, mint string) (*child, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+store, childDataEnv+"="+dir, childMintEnv+"="+mint)
 	c := &child{cmd: cmd, stderr: &syncWriter{w: &bytes.Buffer{}}}
 	cmd.Stderr = c.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(c.kill)
 	sc := bufio.NewScanner(out)
 	line := make(chan string, 1)
 	go func() {
@@ -98,14 +108,14 @@ func startServer(t testing.TB, store, dir, mint string) *child {
 	case l := <-line:
 		if !strings.HasPrefix(l, "listening ") {
 			c.kill()
-			t.Fatalf("a server process said %q: %s", l, c.stderr)
+			return nil, fmt.Errorf("a server process said %q: %s", l, c.stderr)
 		}
 		c.URL = strings.TrimPrefix(l, "listening ")
 	case <-time.After(60 * time.Second):
 		c.kill()
-		t.Fatalf("a server process did not start in 60 s: %s", c.stderr)
+		return nil, fmt.Errorf("a server process did not start in 60 s: %s", c.stderr)
 	}
-	return c
+	return c, nil
 }
 
 // kill SIGKILLs the process (once) and reaps it.

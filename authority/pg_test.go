@@ -275,6 +275,7 @@ func TestMain(m *testing.M) {
 		os.Exit(serveChild())
 	}
 	code := m.Run()
+	cleanupBenchmarks()
 	if shared != nil {
 		shared.destroy()
 	}

@@ -200,14 +200,19 @@ func (s *Syncer) Kick() {
 // moment of the first minutes, then daily with jitter, backing off with
 // full jitter after failures.
 func (s *Syncer) Run(ctx context.Context) {
-	wait := s.plan.First()
-	if s.State().Version == 0 {
-		// Nothing signed in force yet (a new kiosk): within the minute,
-		// still spread.
-		wait = min(wait, s.plan.uniform(time.Minute))
-	}
-	runPlan(ctx, s.plan, wait, s.kick, func(ctx context.Context) error {
+	runPlan(ctx, s.plan, firstSync(s.plan, s.State().Version != 0), s.kick, func(ctx context.Context) error {
 		_, err := s.Sync(ctx)
 		return err
 	})
+}
+
+// firstSync is the wait before a kiosk's first fetch: a random moment of
+// the plan's first minutes, or, with nothing signed in force yet (a new
+// kiosk), of the first minute, still spread.
+func firstSync(p *Plan, haveList bool) time.Duration {
+	wait := p.First()
+	if !haveList {
+		wait = min(wait, p.uniform(time.Minute))
+	}
+	return wait
 }
