@@ -131,8 +131,8 @@ type StoreOptions struct {
 	// PostgreSQL store keeps a partition ready for each day from then
 	// until two days ahead.
 	Retention time.Duration
-	// MaxConns caps the PostgreSQL pool (0: pgx's default, or the URL's
-	// pool_max_conns).
+	// MaxConns caps the PostgreSQL pool (0: the URL's pool_max_conns, or
+	// DefaultPoolConns).
 	MaxConns int32
 	Now      func() time.Time
 	// Timeout bounds opening the store (0: 30 s): connecting and migrating
