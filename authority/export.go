@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -28,4 +29,22 @@ func Export(ctx context.Context, w io.Writer, st Store, f Filter) (int, error) {
 		return n, fmt.Errorf("authority: export: %w", err)
 	}
 	return n, nil
+}
+
+// WriteList writes the newest signed trust list a store holds (the JWS,
+// as GET /v1/trustlist serves it) and returns it: for object storage
+// behind a CDN, which then serves the herds of kiosks asking for it. The
+// servers publish the versions; a job copies the newest out.
+func WriteList(ctx context.Context, w io.Writer, st Store) (*List, error) {
+	l, err := st.CurrentList(ctx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("authority: the trust list: %w", err)
+	}
+	if l == nil {
+		return nil, errors.New("authority: no trust list has been published yet")
+	}
+	if _, err := w.Write(l.Signed); err != nil {
+		return nil, fmt.Errorf("authority: writing the trust list: %w", err)
+	}
+	return l, nil
 }

@@ -472,3 +472,18 @@ func TestStoreDown(t *testing.T) {
 		t.Errorf("a store call was given %v (a deadline: %v), over %v", d, ok, DefaultDBTimeout)
 	}
 }
+
+// TestWriteList: the list for object storage is the bytes the servers
+// serve; before any, a clear error.
+func TestWriteList(t *testing.T) {
+	ts := newServer(t, Config{}, nil)
+	var buf bytes.Buffer
+	if _, err := WriteList(context.Background(), &buf, ts.Store()); err == nil || buf.Len() != 0 {
+		t.Errorf("before any list: %v, %d bytes", err, buf.Len())
+	}
+	resp, served := getList(t, ts.url, "")
+	l, err := WriteList(context.Background(), &buf, ts.Store())
+	if err != nil || !bytes.Equal(buf.Bytes(), served) || l.ETag != resp.Header.Get("ETag") {
+		t.Errorf("written %d bytes (%v), served %d; ETag %s, served %s", buf.Len(), err, len(served), l.ETag, resp.Header.Get("ETag"))
+	}
+}
