@@ -30,9 +30,13 @@ func openBolt(t testing.TB) Store {
 	return st
 }
 
-func openPostgres(t testing.TB) Store {
+func openPostgres(t testing.TB) Store { return openPostgresWith(t, "") }
+
+// openPostgresWith opens a store on a new database, with more of pgx's
+// URL parameters.
+func openPostgresWith(t testing.TB, params string) Store {
 	t.Helper()
-	url := sharedCluster(t).newDB(t)
+	url := sharedCluster(t).newDB(t) + params
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	st, err := OpenPostgres(ctx, url, StoreOptions{Now: func() time.Time { return now0 }})
@@ -319,3 +323,9 @@ func runStoreCases(t *testing.T, open func(testing.TB) Store) {
 func TestBoltStore(t *testing.T) { runStoreCases(t, openBolt) }
 
 func TestPostgresStore(t *testing.T) { runStoreCases(t, openPostgres) }
+
+// TestPostgresStoreSimpleProtocol: the same through a pooler such as
+// PgBouncer in transaction mode, where no statement may be prepared.
+func TestPostgresStoreSimpleProtocol(t *testing.T) {
+	runStoreCases(t, func(t testing.TB) Store { return openPostgresWith(t, "&default_query_exec_mode=simple_protocol") })
+}
