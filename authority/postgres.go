@@ -335,9 +335,10 @@ func (p *Postgres) Ingest(ctx context.Context, kiosk, epoch string, entries []up
 		}
 	}
 	for d := range days {
-		if err := p.ensureDay(ctx, d); err != nil {
-			return rep, err
-		}
+		// A day's partition is made two days ahead; should this one fail
+		// (a lock not granted in time), the entries wait in the default
+		// partition and move when the next upload or purge makes it.
+		p.ensureDay(ctx, d)
 	}
 	rows, err := p.pool.Query(ctx, `INSERT INTO entries
 		(kiosk, epoch, seq, at, clock_trusted, verdict, method, format, type, reason, received_at)
@@ -388,7 +389,10 @@ func (p *Postgres) Purge(ctx context.Context, cutoff, now time.Time) (Purged, er
 			continue // not ours, or not wholly past the retention
 		}
 		err = p.inTx(ctx, lockPartitions, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '5s'"); err != nil {
+			// Dropping a partition locks the whole table, and uploads
+			// queue behind the request while it waits: wait little, and
+			// try again next hour.
+			if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '1s'"); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
