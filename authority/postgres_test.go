@@ -148,12 +148,12 @@ func TestPostgresDown(t *testing.T) {
 	if err := c.stop(); err != nil {
 		t.Fatal(err)
 	}
-	before := spy.count()
+	before, t0 := spy.count(), time.Now()
 	for i := range 6 {
 		expect503(fmt.Sprintf("check %d with the database stopped", i))
 	}
-	if n := spy.count() - before; n > 3 {
-		t.Errorf("6 checks made %d store calls; after 3 the breaker answers", n)
+	if n := spy.count() - before; n > trialsAllowed(t0) {
+		t.Errorf("6 checks made %d store calls; after 3 the breaker answers (with a trial a second: at most %d)", n, trialsAllowed(t0))
 	}
 	if d, ok := spy.longest(); !ok || d > DefaultDBTimeout || DefaultDBTimeout >= upstream.DefaultBudget {
 		t.Errorf("a store call was given %v (a deadline: %v): over %v, or the deadline is not within the kiosk's budget", d, ok, DefaultDBTimeout)
