@@ -1,21 +1,21 @@
 package cli
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/mattn/go-runewidth"
 	"github.com/spf13/cobra"
 
+	"munjigi/authority"
 	"munjigi/config"
 	"munjigi/demo"
 	"munjigi/door"
@@ -230,7 +230,11 @@ func demoKiosk(lang string, io IO) error {
 	cfg.Kiosk.FailHold = 5 * time.Second // the rush moves on
 	// The demo's own authority, on loopback: one-time tokens are checked
 	// with it, as a kiosk checks them with the real one.
-	srv, err := upstream.OpenServer(upstream.ServerConfig{DataDir: filepath.Join(dir, "upstream")})
+	// It mints the demo's tokens for the holder of a credential made now.
+	mintRaw := make([]byte, 16)
+	rand.Read(mintRaw)
+	mintCredential := hex.EncodeToString(mintRaw)
+	srv, err := authority.Open(authority.Config{DataDir: filepath.Join(dir, "upstream"), MintCredential: mintCredential})
 	if err != nil {
 		return err
 	}
@@ -259,33 +263,11 @@ func demoKiosk(lang string, io IO) error {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	mint := func() string {
-		t, err := mintToken(ctx, cfg.Upstream.URL, upstream.MintRequest{Name: "이서윤", BirthYear: 1996})
+		t, err := authority.Mint(ctx, cfg.Upstream.URL, mintCredential, upstream.MintRequest{Name: "이서윤", BirthYear: 1996})
 		if err != nil {
 			return "MJT1:DEMOTOKENCOULDNOTBEMINTED" // the door says what it makes of it
 		}
 		return t.Token
 	}
 	return runKiosk(d, kioskOptions{demo: true, scans: rush(ctx, samples, mint)}, io)
-}
-
-// mintToken asks a reference server for a demo token.
-func mintToken(ctx context.Context, base string, req upstream.MintRequest) (upstream.MintReply, error) {
-	var out upstream.MintReply
-	body, _ := json.Marshal(req)
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(base, "/")+upstream.PathTokenMint, bytes.NewReader(body))
-	if err != nil {
-		return out, err
-	}
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		return out, err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return out, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
-	}
-	return out, json.Unmarshal(data, &out)
 }

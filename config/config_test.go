@@ -126,7 +126,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "an empty name", body: "venue:\n  name:\n", check: func(c *Config) bool { return c.Venue.Name == "" }},
 		{name: "an empty section", body: "kiosk:\n", check: func(c *Config) bool { return c.Kiosk.VerdictHold == 4*time.Second }},
 		{name: "keys in capitals", body: "Venue:\n  Type: gym\n", check: func(c *Config) bool { return c.Venue.Type == "gym" }},
-		{name: "an anchor and a merge", body: "x: &v\n  type: gym\nvenue:\n  <<: *v\n", wantErr: "x is not a section; the sections are gate, hooks"},
+		{name: "an anchor and a merge", body: "x: &v\n  type: gym\nvenue:\n  <<: *v\n", wantErr: "x is not a section; the sections are authority, gate, hooks"},
 		{name: "a merge", body: "venue:\n  <<: {type: gym}\n  name: A\n", check: func(c *Config) bool { return c.Venue.Type == "gym" && c.Venue.Name == "A" }},
 		{name: "yes for a bool", body: "sound:\n  bell: no\n", check: func(c *Config) bool { return !c.Sound.Bell }},
 		{name: "a quoted number", body: "store:\n  retention_days: \"30\"\n", check: func(c *Config) bool { return c.Store.RetentionDays == 30 }},

@@ -58,14 +58,15 @@ func nearest(name string, known []string) []string {
 			s = d
 		}
 		if !sameSection(name, k) {
-			// The right name in the wrong place costs one edit more
-			// than its slips.
+			// The right name in the wrong place costs two edits more
+			// than its slips: a name begun in its own section is the
+			// likelier meaning.
 			if d := distance(leaf, kleaf); d <= 1 && len(leaf) > 2 {
-				s = min(s, d+1)
+				s = min(s, d+2)
 			}
 		}
 		if len(leaf) >= 4 && strings.HasPrefix(kleaf, leaf) && sameSection(name, k) {
-			s = min(s, 2)
+			s = min(s, 1)
 		}
 		switch {
 		case s < score:

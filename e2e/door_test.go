@@ -86,7 +86,7 @@ func TestDatabaseInUse(t *testing.T) {
 	first.send(t, valid, sample(t, all, "expired certificate").Payload, sample(t, all, "recovered").Payload)
 	first.waitAcks(t, 3)
 
-	second := munjigi(t, []byte(valid+"\n"), "run", "--headless", "--demo", "--db", path)
+	second := runBinary(t, []string{"MUNJIGI_LANGUAGE=en"}, []byte(valid+"\n"), "run", "--headless", "--demo", "--db", path)
 	if second.code != exitUsage || len(second.stdout) != 0 {
 		t.Errorf("a second door: exit %d, stdout %q", second.code, second.stdout)
 	}
@@ -105,7 +105,7 @@ func TestDatabaseInUse(t *testing.T) {
 	if export.code != 0 || bytes.Count(export.stdout, []byte("\n")) != 5 {
 		t.Errorf("export while the door runs: exit %d:\n%s%s", export.code, export.stdout, export.stderr)
 	}
-	if s := munjigi(t, nil, "stats", "--db", path); s.code != 0 || !bytes.Contains(s.stdout, []byte(": 5 visitors")) {
+	if s := munjigi(t, nil, "stats", "--lang", "en", "--db", path); s.code != 0 || !bytes.Contains(s.stdout, []byte(": 5 visitors")) {
 		t.Errorf("stats while the door runs: exit %d:\n%s%s", s.code, s.stdout, s.stderr)
 	}
 	if l := munjigi(t, nil, "lookup", "URN:UVCI:01:KR:MUNJIGI/DEMO/0001#A", "--db", path); l.code != 0 || bytes.Count(l.stdout, []byte("\n")) != 1 {
@@ -342,16 +342,17 @@ func TestDoctorJudgesTheServiceTerminal(t *testing.T) {
 	os.WriteFile(cfg, []byte(fmt.Sprintf("trust:\n  files: [%q]\nstore:\n  path: %s\n", trustFile(t), filepath.Join(dir, "munjigi.db"))), 0o600)
 	unit := filepath.Join(dir, "munjigi.service")
 	os.WriteFile(unit, []byte(readFileString(t, "../deploy/munjigi.service")), 0o600)
+	// The venue's language is Korean (the default), so doctor speaks it.
 	ssh := []string{"TERM=xterm-256color", "LANG=C.UTF-8"}
 	o := runEnv(t, ssh, "doctor", "--config", cfg, "--service", unit)
-	if !bytes.Contains(o.stdout, []byte("✗ terminal  the Linux console cannot draw Hangul (the service")) {
+	if !bytes.Contains(o.stdout, []byte("✗ 터미널")) || !bytes.Contains(o.stdout, []byte("리눅스 콘솔은 한글을 그릴 수 없습니다")) {
 		t.Errorf("doctor over SSH, the service on tty1:\n%s", o.stdout)
 	}
 	drop := unit + ".d"
 	os.Mkdir(drop, 0o700)
 	os.WriteFile(filepath.Join(drop, "fbterm.conf"), []byte(readFileString(t, "../deploy/munjigi-fbterm.conf")), 0o600)
 	o = runEnv(t, ssh, "doctor", "--config", cfg, "--service", unit)
-	if !bytes.Contains(o.stdout, []byte("✓ terminal  fbterm, 16 colours")) {
+	if !bytes.Contains(o.stdout, []byte("✓ 터미널")) || !bytes.Contains(o.stdout, []byte("fbterm, 16색")) {
 		t.Errorf("doctor with the fbterm drop-in:\n%s", o.stdout)
 	}
 }

@@ -27,7 +27,10 @@ import (
 func startUpstream(t *testing.T) (url, data string) {
 	t.Helper()
 	data = filepath.Join(t.TempDir(), "upstream")
-	cmd := exec.Command(binPath, "upstream", "serve", "--addr", "127.0.0.1:0", "--data", data)
+	if err := os.WriteFile(mintCredential(data), []byte("e2e-minting-credential\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binPath, "upstream", "serve", "--addr", "127.0.0.1:0", "--data", data, "--mint-credential", mintCredential(data))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -48,11 +51,15 @@ func startUpstream(t *testing.T) (url, data string) {
 	return url, data
 }
 
+// mintCredential is the file of the minting credential startUpstream
+// gives its server.
+func mintCredential(data string) string { return filepath.Join(filepath.Dir(data), "mint-credential") }
+
 // TestUpstreamEndToEnd: the trust list synced from the reference server
 // verifies the demo passes with no other trust; a one-time token minted on
 // it passes once, then is "used".
 func TestUpstreamEndToEnd(t *testing.T) {
-	url, _ := startUpstream(t)
+	url, data := startUpstream(t)
 	db := filepath.Join(t.TempDir(), "kiosk.db")
 	if o := munjigi(t, nil, "trust", "sync", "--upstream", url, "--db", db); o.code != 0 || !strings.Contains(string(o.stdout), "version 1") {
 		t.Fatalf("trust sync: exit %d: %s %s", o.code, o.stdout, o.stderr)
@@ -60,7 +67,10 @@ func TestUpstreamEndToEnd(t *testing.T) {
 	if o := munjigi(t, nil, "trust", "sync", "--upstream", url, "--db", db); o.code != 0 || !strings.Contains(string(o.stdout), "current (version 1)") {
 		t.Errorf("a second sync: exit %d: %s %s", o.code, o.stdout, o.stderr)
 	}
-	tok := munjigi(t, nil, "upstream", "token", "--upstream", url)
+	if o := munjigi(t, nil, "upstream", "token", "--upstream", url); o.code == 0 {
+		t.Errorf("a token minted without the minting credential: %s", o.stdout)
+	}
+	tok := munjigi(t, nil, "upstream", "token", "--upstream", url, "--mint-credential", mintCredential(data))
 	token := strings.TrimSpace(string(tok.stdout))
 	if tok.code != 0 || !strings.HasPrefix(token, "MJT1:") {
 		t.Fatalf("upstream token: %d %s %s", tok.code, tok.stdout, tok.stderr)

@@ -3,8 +3,6 @@ package gate_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"munjigi/authority"
 	"munjigi/demo"
 	"munjigi/gate"
 	"munjigi/policy"
@@ -255,12 +254,12 @@ func TestHooks(t *testing.T) {
 	os.WriteFile(release, nil, 0o600)
 }
 
-// tokenServer is the reference upstream server on loopback, and a way to
-// mint its tokens.
+// tokenServer is the authority's server on loopback, and a way to mint
+// its tokens.
 func tokenServer(t *testing.T) (*upstream.Tokens, func() string) {
 	t.Helper()
-	dir := t.TempDir()
-	srv, err := upstream.OpenServer(upstream.ServerConfig{DataDir: dir})
+	const mintCredential = "gate-test-minting-credential"
+	srv, err := authority.Open(authority.Config{DataDir: t.TempDir(), MintCredential: mintCredential, MaintainEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,13 +274,8 @@ func tokenServer(t *testing.T) (*upstream.Tokens, func() string) {
 		t.Fatal(err)
 	}
 	mint := func() string {
-		resp, err := http.Post(hs.URL+upstream.PathTokenMint, "application/json", strings.NewReader(`{"name":"김하늘","birthYear":1990}`))
+		m, err := authority.Mint(context.Background(), hs.URL, mintCredential, upstream.MintRequest{Name: "김하늘", BirthYear: 1990})
 		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m upstream.MintReply
-		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
 			t.Fatal(err)
 		}
 		return m.Token

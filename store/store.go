@@ -1,7 +1,7 @@
 // Package store is the kiosk's database, one bbolt file: the entry log
 // (every decision at the door), the upload outbox, the trust list in force,
 // the re-use index, and the kiosk's own state (schema version, the secret
-// that keys pass hashes, the clock's high-water mark).
+// that keys pass hashes, the clock's high-water mark, the log's epoch).
 //
 // The file lives on an SD card under a counter. An entry is committed and
 // fsynced before Append returns, so one shown as accepted survives a power
@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -41,15 +42,34 @@ var (
 	keySchema    = []byte("schema")
 	keySecret    = []byte("secret")
 	keyClockHWM  = []byte("clock-hwm")
+	keyEpoch     = []byte("epoch")
 	keyTrustList = []byte("list")
 	keyTrustMeta = []byte("list-meta")
 )
 
 // SchemaVersion is the file format this code writes. migrations[i] takes a
 // file from version i+1 to i+2.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
-var migrations = []func(*bolt.Tx) error{}
+var migrations = []func(*bolt.Tx) error{
+	// 1 → 2: the log gets an epoch. A file written before epochs existed
+	// gets one now; the server holds its earlier uploads under no epoch,
+	// and this log's next entries under the new one, so nothing it sent
+	// before is sent again as new and nothing new is taken for old.
+	func(tx *bolt.Tx) error { return newEpoch(tx.Bucket(bucketMeta)) },
+}
+
+// newEpoch gives the log its identity: 128 random bits, made once.
+func newEpoch(meta *bolt.Bucket) error {
+	if meta.Get(keyEpoch) != nil {
+		return nil
+	}
+	e := make([]byte, 16)
+	if _, err := rand.Read(e); err != nil {
+		return err
+	}
+	return meta.Put(keyEpoch, e)
+}
 
 // Errors a caller acts on. Only ErrDamaged means the file itself is
 // broken: a file in use, unreadable or on a read-only card is sound.
@@ -84,6 +104,7 @@ type DB struct {
 	bolt     *bolt.DB
 	path     string
 	secret   []byte
+	epoch    string
 	readOnly bool
 }
 
@@ -182,6 +203,9 @@ func (d *DB) load() error {
 			return fmt.Errorf("%w: no secret", ErrDamaged)
 		}
 		d.secret = bytes.Clone(secret)
+		if e := meta.Get(keyEpoch); len(e) == 16 {
+			d.epoch = hex.EncodeToString(e) // a file from before epochs has none: it uploads nothing read-only
+		}
 		return nil
 	})
 }
@@ -197,6 +221,8 @@ func (d *DB) init() error {
 		version := uint64(SchemaVersion)
 		if v := meta.Get(keySchema); v != nil {
 			version = binary.BigEndian.Uint64(v)
+		} else if err := newEpoch(meta); err != nil { // a new file
+			return err
 		}
 		if version > SchemaVersion {
 			return fmt.Errorf("%w (format %d; this munjigi reads up to %d)", ErrNewer, version, SchemaVersion)
@@ -220,9 +246,20 @@ func (d *DB) init() error {
 			}
 		}
 		d.secret = bytes.Clone(secret)
+		e := meta.Get(keyEpoch)
+		if len(e) != 16 {
+			return fmt.Errorf("%w: the log's epoch is %d bytes", ErrDamaged, len(e))
+		}
+		d.epoch = hex.EncodeToString(e)
 		return nil
 	})
 }
+
+// Epoch names this log: 32 hex digits made with the file and never
+// changed. A replaced database starts a new epoch, so the server, which
+// keys what it receives by (kiosk, epoch, seq), takes a fresh log's seq 1
+// for a new entry, not for the old log's seq 1 again.
+func (d *DB) Epoch() string { return d.epoch }
 
 // Close closes the database.
 func (d *DB) Close() error { return d.bolt.Close() }

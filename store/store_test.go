@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -487,4 +488,58 @@ func BenchmarkSize28Days(b *testing.B) {
 	b.ReportMetric(float64(used)/(1<<20), "MiB-pages")
 	b.ReportMetric(float64(file)/(1<<20), "MiB-file")
 	b.ReportMetric(float64(used)/(28*2000), "B/entry")
+}
+
+// TestEpoch: a log's epoch is made with its file and kept for good; a new
+// file is a new epoch; a file from before epochs gets one when opened, and
+// keeps it.
+func TestEpoch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "munjigi.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1 := db.Epoch()
+	if len(e1) != 32 || strings.Trim(e1, "0123456789abcdef") != "" {
+		t.Fatalf("epoch %q: want 32 hex digits", e1)
+	}
+	db.Close()
+	if db, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if e := db.Epoch(); e != e1 {
+		t.Errorf("the epoch changed across a restart: %s, then %s", e1, e)
+	}
+	if other := openTemp(t, Options{}); other.Epoch() == e1 {
+		t.Error("two files share an epoch")
+	}
+
+	// Back to format 1: no epoch. Opening migrates it once.
+	if _, err := db.Append(entry(day0)); err != nil {
+		t.Fatal(err)
+	}
+	db.bolt.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		m.Delete(keyEpoch)
+		return m.Put(keySchema, u64(1))
+	})
+	db.Close()
+	if db, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	migrated := db.Epoch()
+	if len(migrated) != 32 || migrated == e1 {
+		t.Errorf("a format-1 file got epoch %q", migrated)
+	}
+	if n, _ := db.Count(); n != 1 {
+		t.Errorf("%d entries after the migration, want 1", n)
+	}
+	db.Close()
+	if db, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.Epoch() != migrated {
+		t.Error("the migrated epoch changed on the next open")
+	}
 }

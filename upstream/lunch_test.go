@@ -1,4 +1,4 @@
-package upstream
+package upstream_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"munjigi/demo"
 	"munjigi/gate"
 	"munjigi/store"
+	"munjigi/upstream"
 	"munjigi/verify"
 )
 
@@ -115,7 +116,7 @@ func TestLunchPeak(t *testing.T) {
 	}
 	run("healthy", func(t *testing.T) {
 		rs := newRefServer(t)
-		lunch(t, rs.http.URL, func() string { return rs.mint(t, MintRequest{}) }, true, seconds)
+		lunch(t, rs.http.URL, func() string { return rs.mint(t, upstream.MintRequest{}) }, true, seconds)
 	})
 	for _, f := range faults {
 		run(f.name, func(t *testing.T) {
@@ -161,7 +162,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // the deadline it runs against, and (logged, not asserted) how long it
 // took apart from writing the entry.
 type timedTokens struct {
-	*Tokens
+	*upstream.Tokens
 	mu             sync.Mutex
 	slowestClosed  time.Duration
 	slowestOpen    time.Duration
@@ -180,7 +181,7 @@ func (tt *timedTokens) Check(ctx context.Context, p []byte) verify.Result {
 	switch {
 	case !ok:
 		tt.noDeadline++
-	case deadline.Sub(t0) > DefaultBudget:
+	case deadline.Sub(t0) > upstream.DefaultBudget:
 		tt.overBudget++
 	}
 	if open {
@@ -198,12 +199,12 @@ func (tt *timedTokens) Check(ctx context.Context, p []byte) verify.Result {
 func lunch(t *testing.T, url string, token func() string, healthy bool, seconds int) {
 	tr := &countingTransport{rt: &http.Transport{MaxIdleConnsPerHost: 2}}
 	defer tr.rt.(*http.Transport).CloseIdleConnections()
-	c, err := New(Config{URL: url, Kiosk: "lunch", Transport: tr})
+	c, err := upstream.New(upstream.Config{URL: url, Kiosk: "lunch", Transport: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const breakerWait = 5 * time.Second
-	tk := &timedTokens{Tokens: tokens(t, c, TokenConfig{BreakerWait: breakerWait})}
+	tk := &timedTokens{Tokens: tokens(t, c, upstream.TokenConfig{BreakerWait: breakerWait})}
 	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +277,7 @@ func lunch(t *testing.T, url string, token func() string, healthy bool, seconds 
 	}
 	// Every check ran against a deadline inside the visitor's budget.
 	if tk.noDeadline > 0 || tk.overBudget > 0 {
-		t.Errorf("%d token checks ran without a deadline, %d with one past the %v budget", tk.noDeadline, tk.overBudget, DefaultBudget)
+		t.Errorf("%d token checks ran without a deadline, %d with one past the %v budget", tk.noDeadline, tk.overBudget, upstream.DefaultBudget)
 	}
 	if !healthy && seconds >= 10 && whileOpen == 0 && !tk.Open() {
 		t.Error("the breaker never opened")
@@ -293,11 +294,11 @@ func BenchmarkTokenBreakerOpen(b *testing.B) {
 		http.Error(w, "down", http.StatusInternalServerError)
 	}))
 	defer srv.Close()
-	c, err := New(Config{URL: srv.URL, Kiosk: "bench"})
+	c, err := upstream.New(upstream.Config{URL: srv.URL, Kiosk: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tk, err := NewTokens(c, TokenConfig{BreakerWait: time.Hour, Patterns: []string{DefaultTokenPattern}})
+	tk, err := upstream.NewTokens(c, upstream.TokenConfig{BreakerWait: time.Hour, Patterns: []string{upstream.DefaultTokenPattern}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -310,7 +311,7 @@ func BenchmarkTokenBreakerOpen(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		ctx, cancel := context.WithTimeout(context.Background(), DefaultBudget)
+		ctx, cancel := context.WithTimeout(context.Background(), upstream.DefaultBudget)
 		if r := tk.Check(ctx, tokens[i]); r.Reason != verify.ReasonUpstreamDown {
 			b.Fatalf("%s", r.Reason)
 		}

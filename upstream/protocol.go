@@ -1,7 +1,8 @@
-// Package upstream is the kiosk's side of the authority's server, and a
-// reference server that speaks the same protocol (docs/upstream.md): a
-// one-time token check inside a strict time budget, a signed trust-list
-// sync, and entry upload. It is written to be indifferent to the server's
+// Package upstream is the kiosk's side of the authority's server
+// (docs/upstream.md; the server is package authority): a one-time token
+// check inside a strict time budget, a signed trust-list sync, and entry
+// upload. The protocol's types live here, with the kiosks that depend on
+// them; the server imports them. It is written to be indifferent to the server's
 // failure and polite to it: every call has a deadline, token checks stop at
 // once while a circuit breaker is open, background work backs off with full
 // jitter, and Retry-After is obeyed. Signed passes never come here.
@@ -14,7 +15,7 @@ import (
 // The protocol's paths (version 1).
 const (
 	PathTokenVerify = "/v1/tokens/verify"
-	PathTokenMint   = "/v1/tokens" // the reference server's demo tokens
+	PathTokenMint   = "/v1/tokens" // demo tokens, with the minting credential
 	PathTrustList   = "/v1/trustlist"
 	PathEntries     = "/v1/entries"
 	PathTrustKey    = "/v1/trustkey"
@@ -70,8 +71,30 @@ type Entry struct {
 
 // EntryBatch is an upload.
 type EntryBatch struct {
-	Kiosk   string  `json:"kiosk"`
+	Kiosk string `json:"kiosk"`
+	// Epoch names the kiosk's log (store.DB.Epoch): a replaced database
+	// starts at seq 1 again under a new epoch. The server keys entries by
+	// (kiosk, epoch, seq); a batch without one (a kiosk from before
+	// epochs) is filed under the empty epoch.
+	Epoch   string  `json:"epoch,omitempty"`
 	Entries []Entry `json:"entries"`
+}
+
+// MaxEpoch is the longest epoch a server takes; an epoch is made of
+// letters, digits and '-' (the kiosk's are 32 hex digits).
+const MaxEpoch = 64
+
+// ValidEpoch reports whether e may name a log.
+func ValidEpoch(e string) bool {
+	if len(e) > MaxEpoch {
+		return false
+	}
+	for _, c := range []byte(e) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // EntryReply lists what the server holds of a batch: stored now, or held

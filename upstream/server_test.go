@@ -1,10 +1,12 @@
-package upstream
+package upstream_test
+
+// The kiosk's side against the authority's real server (package
+// authority, on its bbolt store), over loopback HTTP. These are external
+// tests: the server imports this package's protocol types.
 
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"math/rand/v2"
@@ -17,15 +19,21 @@ import (
 	"testing"
 	"time"
 
+	"munjigi/authority"
 	"munjigi/demo"
 	"munjigi/store"
+	"munjigi/upstream"
 	"munjigi/verify"
 )
 
-// refServer is the reference server on loopback, counting the calls it
+// mintCredential is the test servers' minting credential.
+const mintCredential = "upstream-test-minting-credential"
+
+// refServer is the authority's server on loopback, counting the calls it
 // gets by path.
 type refServer struct {
-	*Server
+	*authority.Server
+	dir   string
 	http  *httptest.Server
 	mu    sync.Mutex
 	calls map[string]int
@@ -40,10 +48,11 @@ func newRefServer(t testing.TB) *refServer {
 	if err := os.WriteFile(filepath.Join(dir, "list", "trust.json"), demo.TrustList(time.Now()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rs := &refServer{calls: map[string]int{}, codes: map[int]int{}}
+	rs := &refServer{dir: dir, calls: map[string]int{}, codes: map[int]int{}}
 	now := time.Now()
 	rs.now.Store(&now)
-	srv, err := OpenServer(ServerConfig{DataDir: dir, Now: func() time.Time { return *rs.now.Load() }})
+	srv, err := authority.Open(authority.Config{DataDir: dir, MintCredential: mintCredential, MaintainEvery: -1,
+		Now: func() time.Time { return *rs.now.Load() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,46 +88,50 @@ func (rs *refServer) advance(d time.Duration) {
 	rs.now.Store(&n)
 }
 
-func (rs *refServer) client(t testing.TB) *Client {
+func (rs *refServer) client(t testing.TB) *upstream.Client {
 	t.Helper()
-	c, err := New(Config{URL: rs.http.URL, Kiosk: "kiosk-1"})
+	c, err := upstream.New(upstream.Config{URL: rs.http.URL, Kiosk: "kiosk-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func (rs *refServer) mint(t testing.TB, req MintRequest) string {
+func (rs *refServer) mint(t testing.TB, req upstream.MintRequest) string {
 	t.Helper()
-	body, _ := json.Marshal(req)
-	resp, err := http.Post(rs.http.URL+PathTokenMint, "application/json", bytes.NewReader(body))
+	m, err := authority.Mint(context.Background(), rs.http.URL, mintCredential, req)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m MintReply
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.Token
 }
 
-func tokens(t testing.TB, c *Client, cfg TokenConfig) *Tokens {
+func tokens(t testing.TB, c *upstream.Client, cfg upstream.TokenConfig) *upstream.Tokens {
 	t.Helper()
 	if cfg.Patterns == nil {
-		cfg.Patterns = []string{DefaultTokenPattern}
+		cfg.Patterns = []string{upstream.DefaultTokenPattern}
 	}
-	tk, err := NewTokens(c, cfg)
+	tk, err := upstream.NewTokens(c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tk
 }
 
+func openStore(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func TestTokenCheck(t *testing.T) {
 	rs := newRefServer(t)
-	tk := tokens(t, rs.client(t), TokenConfig{})
-	tok := rs.mint(t, MintRequest{Name: "홍길동", BirthYear: 1985})
+	tk := tokens(t, rs.client(t), upstream.TokenConfig{})
+	tok := rs.mint(t, upstream.MintRequest{Name: "홍길동", BirthYear: 1985})
 	if !tk.Match([]byte(tok)) || tk.Match([]byte("HC1:NCF")) || tk.Match([]byte(tok+"X")) {
 		t.Fatal("the token pattern matches the wrong things")
 	}
@@ -132,7 +145,7 @@ func TestTokenCheck(t *testing.T) {
 	if r := tk.Check(context.Background(), []byte("MJT1:AAAAAAAAAAAAAAAAAAAAAAAAAA")); r.Reason != verify.ReasonTokenInvalid {
 		t.Errorf("an unknown token: %s %s", r.Verdict, r.Reason)
 	}
-	late := rs.mint(t, MintRequest{})
+	late := rs.mint(t, upstream.MintRequest{})
 	rs.advance(2 * time.Minute)
 	if r := tk.Check(context.Background(), []byte(late)); r.Reason != verify.ReasonTokenInvalid {
 		t.Errorf("an expired token: %s %s", r.Verdict, r.Reason)
@@ -143,8 +156,8 @@ func TestTokenCheck(t *testing.T) {
 // goroutines at once; the server sees one check.
 func TestTokenOnce(t *testing.T) {
 	rs := newRefServer(t)
-	tk := tokens(t, rs.client(t), TokenConfig{})
-	tok := rs.mint(t, MintRequest{})
+	tk := tokens(t, rs.client(t), upstream.TokenConfig{})
+	tok := rs.mint(t, upstream.MintRequest{})
 	var wg sync.WaitGroup
 	results := make([]verify.Result, 50)
 	start := make(chan struct{})
@@ -158,7 +171,7 @@ func TestTokenOnce(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if n := rs.count(PathTokenVerify); n != 1 {
+	if n := rs.count(upstream.PathTokenVerify); n != 1 {
 		t.Errorf("the server saw %d checks of one token", n)
 	}
 	for i, r := range results {
@@ -168,15 +181,7 @@ func TestTokenOnce(t *testing.T) {
 	}
 }
 
-func openStore(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+const ruleJSON = `{"Identifier":"VR-KR-0099","Type":"Acceptance","Country":"KR","Version":"1.0.0","SchemaVersion":"1.0.0","Engine":"CERTLOGIC","EngineVersion":"0.7.5","CertificateType":"Vaccination","Description":[{"lang":"en","desc":"At most 2 doses."}],"ValidFrom":"2021-01-01T00:00:00Z","ValidTo":"2030-01-01T00:00:00Z","AffectedFields":["v.0.dn"],"Logic":{"<=":[{"var":"payload.v.0.dn"},2]}}`
 
 // TestTrustSync: a 200, then 304s; a change on the server is a new
 // version; a list signed by another key, or an older one, leaves the list
@@ -185,7 +190,7 @@ func TestTrustSync(t *testing.T) {
 	rs := newRefServer(t)
 	db := openStore(t)
 	h := &holder{}
-	s := NewSyncer(rs.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
+	s := upstream.NewSyncer(rs.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
 	if changed, err := s.Sync(context.Background()); err != nil || !changed {
 		t.Fatalf("first sync: %v %v", changed, err)
 	}
@@ -201,7 +206,7 @@ func TestTrustSync(t *testing.T) {
 		t.Errorf("%d replies were 304, want 3", notModified)
 	}
 	// The authority adds a rule: a new version.
-	os.WriteFile(filepath.Join(rs.cfg.DataDir, "list", "rules", "VR-KR-0099.json"), []byte(ruleJSON), 0o600)
+	os.WriteFile(filepath.Join(rs.dir, "list", "rules", "VR-KR-0099.json"), []byte(ruleJSON), 0o600)
 	if changed, err := s.Sync(context.Background()); err != nil || !changed {
 		t.Fatalf("after a change: %v %v", changed, err)
 	}
@@ -209,22 +214,26 @@ func TestTrustSync(t *testing.T) {
 		t.Fatalf("in force: %d, applied %v", h.Version(), h.applied)
 	}
 
-	// A server with another key (a man in the middle, or a mistake).
+	// A server with another key (a man in the middle, or a mistake),
+	// whose versions have climbed past ours: signed again at half their
+	// validity, three times.
 	impostor := newRefServer(t)
-	for range 3 {
-		impostor.advance(time.Hour) // its versions climb past ours
-		os.WriteFile(filepath.Join(impostor.cfg.DataDir, "list", "rules", "r.json"), []byte(ruleJSON), 0o600)
-		impostor.currentList()
-		os.Remove(filepath.Join(impostor.cfg.DataDir, "list", "rules", "r.json"))
+	for range 4 {
+		impostor.advance(4 * 24 * time.Hour)
+		resp, err := http.Get(impostor.http.URL + upstream.PathTrustList)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
 	}
-	bad := NewSyncer(impostor.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
+	bad := upstream.NewSyncer(impostor.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
 	bad.Load()
-	if _, err := bad.Sync(context.Background()); !errors.Is(err, ErrList) {
+	if _, err := bad.Sync(context.Background()); !errors.Is(err, upstream.ErrList) {
 		t.Fatalf("a list signed by another key: %v", err)
 	}
 	// A restart reads the list in force back, signature checked.
 	restarted := &holder{}
-	again := NewSyncer(nil, rs.PublicKey(), db, restarted, time.Now, rand.New(rand.NewPCG(1, 1)))
+	again := upstream.NewSyncer(nil, rs.PublicKey(), db, restarted, time.Now, rand.New(rand.NewPCG(1, 1)))
 	if _, err := again.Load(); err != nil || restarted.last == nil || restarted.Version() != 2 || len(restarted.last.Rules) != 1 {
 		t.Fatalf("after the refusals and a restart: %v, %+v", err, restarted.last)
 	}
@@ -235,11 +244,11 @@ func TestTrustSync(t *testing.T) {
 type holder struct {
 	mu      sync.Mutex
 	applied []int64
-	last    *Bundle
+	last    *upstream.Bundle
 	fail    error
 }
 
-func (h *holder) Apply(b *Bundle) error {
+func (h *holder) Apply(b *upstream.Bundle) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.fail != nil {
@@ -265,12 +274,13 @@ func TestListThatFailsToApply(t *testing.T) {
 	rs := newRefServer(t)
 	db := openStore(t)
 	h := &holder{}
-	s := NewSyncer(rs.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
+	s := upstream.NewSyncer(rs.client(t), rs.PublicKey(), db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
 	if _, err := s.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	stored, _, _ := db.TrustList()
-	os.WriteFile(filepath.Join(rs.cfg.DataDir, "list", "rules", "VR-KR-0099.json"), []byte(ruleJSON), 0o600)
+	os.MkdirAll(filepath.Join(rs.dir, "list", "rules"), 0o700)
+	os.WriteFile(filepath.Join(rs.dir, "list", "rules", "VR-KR-0099.json"), []byte(ruleJSON), 0o600)
 	h.mu.Lock()
 	h.fail = errors.New("the venue's rules no longer read")
 	h.mu.Unlock()
@@ -285,37 +295,8 @@ func TestListThatFailsToApply(t *testing.T) {
 	}
 	// A restart finds the list that was in force.
 	restarted := &holder{}
-	if _, err := NewSyncer(nil, rs.PublicKey(), db, restarted, time.Now, nil).Load(); err != nil || restarted.Version() != 1 {
+	if _, err := upstream.NewSyncer(nil, rs.PublicKey(), db, restarted, time.Now, nil).Load(); err != nil || restarted.Version() != 1 {
 		t.Errorf("after a restart: version %d (%v)", restarted.Version(), err)
-	}
-}
-
-// TestImport: a signed list from a USB stick, with the same checks.
-func TestImport(t *testing.T) {
-	key := newKey(t)
-	db := openStore(t)
-	dir := t.TempDir()
-	write := func(name string, version int64, expires time.Time, k *ecdsa.PrivateKey) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, sign(t, listJSON(t, version, time.Now().Add(-time.Hour), expires, nil), k), 0o600)
-		return p
-	}
-	h := &holder{}
-	s := NewSyncer(nil, &key.PublicKey, db, h, time.Now, rand.New(rand.NewPCG(1, 1)))
-	if _, err := s.Import(write("v5.jws", 5, time.Now().Add(time.Hour), key)); err != nil {
-		t.Fatal(err)
-	}
-	for name, p := range map[string]string{
-		"older":   write("v4.jws", 4, time.Now().Add(time.Hour), key),
-		"expired": write("v6-expired.jws", 6, time.Now().Add(-time.Minute), key),
-		"forged":  write("v7-forged.jws", 7, time.Now().Add(time.Hour), newKey(t)),
-	} {
-		if _, err := s.Import(p); err == nil {
-			t.Errorf("%s: imported", name)
-		}
-	}
-	if v := h.Version(); v != 5 {
-		t.Errorf("version %d in force, want 5", v)
 	}
 }
 
@@ -326,21 +307,20 @@ func TestTLS(t *testing.T) {
 	tlsSrv := httptest.NewTLSServer(rs.Handler())
 	defer tlsSrv.Close()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	cert := tlsSrv.Certificate()
-	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600)
+	writeCert(t, caFile, tlsSrv)
 
-	with, err := New(Config{URL: tlsSrv.URL, CAFile: caFile})
+	with, err := upstream.New(upstream.Config{URL: tlsSrv.URL, CAFile: caFile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := with.TrustKey(context.Background()); err != nil {
 		t.Errorf("with the CA file: %v", err)
 	}
-	without, _ := New(Config{URL: tlsSrv.URL})
+	without, _ := upstream.New(upstream.Config{URL: tlsSrv.URL})
 	if _, err := without.TrustKey(context.Background()); err == nil {
 		t.Error("a certificate the system does not trust was taken")
 	}
-	if _, err := New(Config{URL: tlsSrv.URL, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
+	if _, err := upstream.New(upstream.Config{URL: tlsSrv.URL, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
 		t.Error("a missing CA file went unnoticed")
 	}
 }
@@ -348,8 +328,7 @@ func TestTLS(t *testing.T) {
 // TestCredentials: a server with credentials serves only the kiosks it
 // knows, and knows them by their credential.
 func TestCredentials(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := OpenServer(ServerConfig{DataDir: dir, Credentials: map[string]string{"s3cret-credential-1": "kiosk-7"}})
+	srv, err := authority.Open(authority.Config{DataDir: t.TempDir(), Credentials: map[string]string{"s3cret-credential-1": "kiosk-7"}, MaintainEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,14 +341,22 @@ func TestCredentials(t *testing.T) {
 		cred string
 		ok   bool
 	}{{"", false}, {"wrong", false}, {"s3cret-credential-1", true}} {
-		cl, _ := New(Config{URL: hs.URL, Credential: c.cred, Kiosk: "claims-to-be-kiosk-9"})
-		_, err := NewUploader(cl, db, "kiosk-9", nil).UploadOnce(context.Background())
+		cl, _ := upstream.New(upstream.Config{URL: hs.URL, Credential: c.cred, Kiosk: "claims-to-be-kiosk-9"})
+		_, err := upstream.NewUploader(cl, db, "kiosk-9", nil).UploadOnce(context.Background())
 		if (err == nil) != c.ok {
 			t.Errorf("credential %q: %v", c.cred, err)
 		}
 	}
-	got, _ := srv.Received()
+	got, _ := srv.Received(context.Background())
 	if got["kiosk-7"] != 3 || len(got) != 1 {
 		t.Errorf("the server filed the entries as %v, want under kiosk-7 only", got)
+	}
+}
+
+func writeCert(t *testing.T, path string, s *httptest.Server) {
+	t.Helper()
+	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
+	if err := os.WriteFile(path, pemCert, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -247,14 +247,21 @@ func (s *Syncer) setErr(err error) {
 // moment of the first minutes, then daily with jitter, backing off with
 // full jitter after failures.
 func (s *Syncer) Run(ctx context.Context) {
-	wait := s.plan.First()
-	if s.holder.Version() == 0 {
-		// Nothing signed in force yet (a new kiosk): at once. Jitter is
-		// for kiosks that have a list to keep them going.
-		wait = 0
-	}
-	runPlan(ctx, s.plan, wait, func(ctx context.Context) error {
+	runPlan(ctx, s.plan, firstSync(s.plan, s.holder.Version() != 0), func(ctx context.Context) error {
 		_, err := s.Sync(ctx)
 		return err
 	})
+}
+
+// firstSync is the wait before a kiosk's first fetch: a random moment of
+// the plan's first minutes, or none with nothing signed in force yet.
+func firstSync(p *Plan, haveList bool) time.Duration {
+	if !haveList {
+		// Nothing signed in force yet (a new kiosk): at once. Jitter is
+		// for kiosks that have a list to keep them going; a fleet with
+		// none is a CDN's load (docs/national.md), not a reason for a
+		// door to wait.
+		return 0
+	}
+	return p.First()
 }

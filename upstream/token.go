@@ -18,6 +18,13 @@ import (
 // to end: past it the door checks by hand.
 const DefaultBudget = 1500 * time.Millisecond
 
+// The breaker's defaults: it opens after DefaultTrips failures in a row,
+// for DefaultBreakerWait, then lets one trial call through.
+const (
+	DefaultTrips       = 3
+	DefaultBreakerWait = 30 * time.Second
+)
+
 // Tokens checks one-time tokens with the authority. A token check never
 // takes longer than the budget; once the server has failed a few times in
 // a row the breaker opens and token scans go to a manual check at once,
@@ -61,11 +68,11 @@ func NewTokens(c *Client, cfg TokenConfig) (*Tokens, error) {
 	}
 	trips := cfg.Trips
 	if trips == 0 {
-		trips = 3
+		trips = DefaultTrips
 	}
 	wait := cfg.BreakerWait
 	if wait <= 0 {
-		wait = 30 * time.Second
+		wait = DefaultBreakerWait
 	}
 	t.breaker = gobreaker.NewCircuitBreaker[TokenReply](gobreaker.Settings{
 		Name:        "token-check",

@@ -56,7 +56,7 @@ func (u *Uploader) uploadBatch(ctx context.Context) (int, error) {
 	if err != nil || len(out) == 0 {
 		return 0, err
 	}
-	b := EntryBatch{Kiosk: u.kiosk}
+	b := EntryBatch{Kiosk: u.kiosk, Epoch: u.db.Epoch()}
 	sent := make([]uint64, 0, len(out))
 	for _, e := range out {
 		// No pass hash, no staff id: the authority learns the venue's
@@ -70,8 +70,8 @@ func (u *Uploader) uploadBatch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	// The key names the batch: the same entries sent again carry the same
-	// key.
-	h := http.Header{HeaderIdempotency: {fmt.Sprintf("%s:%d-%d:%d", u.kiosk, sent[0], sent[len(sent)-1], len(sent))}}
+	// key, and a new log's (a new epoch) never the old one's.
+	h := http.Header{HeaderIdempotency: {fmt.Sprintf("%s:%s:%d-%d:%d", u.kiosk, b.Epoch, sent[0], sent[len(sent)-1], len(sent))}}
 	timeout := u.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second

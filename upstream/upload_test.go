@@ -1,9 +1,8 @@
-package upstream
+package upstream_test
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"munjigi/store"
+	"munjigi/upstream"
 )
 
 // fill appends n entries, each with a pass hash and a staff id, as a
@@ -118,8 +118,8 @@ func TestUploadFaults(t *testing.T) {
 			defer fs.Close()
 			db := openStore(t)
 			fill(t, db, 1234) // three batches of 500
-			cl, _ := New(Config{URL: fs.URL, Kiosk: "kiosk-1"})
-			u := NewUploader(cl, db, "kiosk-1", nil)
+			cl, _ := upstream.New(upstream.Config{URL: fs.URL, Kiosk: "kiosk-1"})
+			u := upstream.NewUploader(cl, db, "kiosk-1", nil)
 			u.Timeout = 300 * time.Millisecond
 			if _, err := u.UploadOnce(context.Background()); err == nil {
 				t.Fatal("the fault went unnoticed")
@@ -139,7 +139,7 @@ func TestUploadFaults(t *testing.T) {
 			if n := outbox(t, db); n != 0 {
 				t.Errorf("%d entries still in the outbox", n)
 			}
-			got, _ := rs.Received()
+			got, _ := rs.Received(context.Background())
 			if got["kiosk-1"] != 1234 {
 				t.Errorf("the server holds %d entries, want 1234 exactly", got["kiosk-1"])
 			}
@@ -153,12 +153,12 @@ func TestUploadPrivacy(t *testing.T) {
 	rs := newRefServer(t)
 	db := openStore(t)
 	fill(t, db, 10)
-	u := NewUploader(rs.client(t), db, "kiosk-1", nil)
+	u := upstream.NewUploader(rs.client(t), db, "kiosk-1", nil)
 	if n, err := u.UploadOnce(context.Background()); err != nil || n != 10 {
 		t.Fatalf("%d uploaded: %v", n, err)
 	}
 	rs.Close()
-	data, err := os.ReadFile(filepath.Join(rs.cfg.DataDir, "server.db"))
+	data, err := os.ReadFile(filepath.Join(rs.dir, "server.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,34 +170,24 @@ func TestUploadPrivacy(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	for v, want := range map[string]time.Duration{
-		"":                              0,
-		"30":                            30 * time.Second,
-		"-5":                            0,
-		"86400":                         time.Hour, // capped
-		"Fri, 20 Nov 2026 12:02:00 GMT": 2 * time.Minute,
-		"soon":                          0,
-	} {
-		if got := parseRetryAfter(v, now); got != want {
-			t.Errorf("Retry-After %q: %v, want %v", v, got, want)
-		}
+// TestUploadAfterReplacedDatabase is issue 14 E: a kiosk's database is
+// replaced (moved aside when damaged, or a new SD card); its fresh log
+// starts again at seq 1. Every entry of the new log must reach the server
+// beside the old log's, not be taken for a duplicate of it.
+func TestUploadAfterReplacedDatabase(t *testing.T) {
+	rs := newRefServer(t)
+	old := openStore(t)
+	fill(t, old, 700)
+	if n, err := upstream.NewUploader(rs.client(t), old, "kiosk-1", nil).UploadOnce(context.Background()); err != nil || n != 700 {
+		t.Fatalf("the first log: %d uploaded: %v", n, err)
 	}
-	// The client obeys it: no call until it has passed.
-	calls := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
-		w.Header().Set("Retry-After", "60")
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-	}))
-	defer srv.Close()
-	c, _ := New(Config{URL: srv.URL})
-	_, err := c.do(context.Background(), "GET", PathTrustList, nil, nil, 1024)
-	if RetryAfter(err) != time.Minute {
-		t.Fatalf("first call: %v", err)
+	fresh := openStore(t) // the replacement: seq 1 again
+	fill(t, fresh, 600)
+	if n, err := upstream.NewUploader(rs.client(t), fresh, "kiosk-1", nil).UploadOnce(context.Background()); err != nil || n != 600 {
+		t.Fatalf("the new log: %d uploaded: %v", n, err)
 	}
-	if _, err := c.do(context.Background(), "GET", PathTrustList, nil, nil, 1024); !errors.Is(err, ErrBackOff) || calls != 1 {
-		t.Errorf("a call inside the Retry-After: %v, %d calls", err, calls)
+	got, _ := rs.Received(context.Background())
+	if got["kiosk-1"] != 1300 {
+		t.Errorf("the server holds %d entries of kiosk-1, want 700 + 600", got["kiosk-1"])
 	}
 }

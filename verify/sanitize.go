@@ -72,15 +72,7 @@ func maskName(surname, forename, surnameStd, forenameStd string) string {
 	surname = Sanitize(surname, MaxDisplay)
 	forename = Sanitize(forename, MaxDisplay)
 	if full := strings.ReplaceAll(surname+forename, " ", ""); full != "" && isCJK(full) {
-		r := []rune(full)
-		switch len(r) {
-		case 1:
-			return string(r[0])
-		case 2:
-			return string(r[0]) + "*"
-		default:
-			return string(r[0]) + "*" + string(r[len(r)-1])
-		}
+		return maskCJK(full)
 	}
 	// The ICAO transliteration is plain A-Z, what a passport's machine zone
 	// shows and any console can draw; each part falls back to the native
@@ -104,6 +96,20 @@ func maskName(surname, forename, surnameStd, forenameStd string) string {
 		out = string(r) + "***"
 	}
 	return Sanitize(out, maxMasked)
+}
+
+// maskCJK masks a Korean, Chinese or Japanese name (family name first, no
+// spaces): its first and last character around one star.
+func maskCJK(full string) string {
+	r := []rune(full)
+	switch len(r) {
+	case 0, 1:
+		return full
+	case 2:
+		return string(r[0]) + "*"
+	default:
+		return string(r[0]) + "*" + string(r[len(r)-1])
+	}
 }
 
 // std turns an ICAO 9303 transliteration into display text: < separates

@@ -283,7 +283,7 @@ var sentences = map[Key]pair{
 	StorePathEmpty: {"store.path is empty; it must name the database file", "store.path가 비어 있습니다. 데이터베이스 파일을 지정해야 합니다"},
 	WedgeQuietBad: {"kiosk.wedge_quiet is %[1]s; it must be 0 (three times wedge_gap, 150ms at the least), or from %[2]s (twice wedge_gap, 100ms at the least) to 2s",
 		"kiosk.wedge_quiet 값이 %[1]s입니다. 0(wedge_gap의 세 배, 최소 150ms)이거나 %[2]s(wedge_gap의 두 배, 최소 100ms)에서 2s 사이여야 합니다"},
-	ProfileBad:     {"policy.profile is %[1]q; it must be one of %[2]s, or none", "policy.profile 값이 %[1]q입니다. %[2]s 중 하나이거나 none이어야 합니다"},
+	ProfileBad: {"policy.profile is %[1]q; it must be one of %[2]s, or none", "policy.profile 값이 %[1]q입니다. %[2]s 중 하나이거나 none이어야 합니다"},
 	PINBad: {"kiosk.staff_pins, entry %[1]d: each must be ID:PIN, a PIN of 4 to 12 digits (like kim:2468)",
 		"kiosk.staff_pins의 %[1]d번째 항목: ID:PIN 형식이어야 하고 PIN은 4~12자리 숫자입니다 (예: kim:2468)"},
 	PINTwice: {"kiosk.staff_pins gives one PIN to two people, %[1]s and %[2]s: each needs their own",
