@@ -195,7 +195,11 @@ func checkREADME(t *testing.T) {
 // changed.
 func TestPicturesCheckCatchesStale(t *testing.T) {
 	font := loadFont(t, glyphsFile)
-	p := Pictures[2] // NO ENTRY, red
+	p, err := ParseName("verdict-fail-expired-ko-80x24") // NO ENTRY, red
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Caption = "NO ENTRY"
 	frame := readFile(t, filepath.Join(root, p.Frame()))
 	pic, err := p.Draw(frame, font)
 	if err != nil {
@@ -225,7 +229,8 @@ func TestPicturesCheckCatchesStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := Pictures[0]
+	other := p
+	other.Screen = "verdict-pass"
 	for _, c := range []struct {
 		name       string
 		p          Picture
