@@ -213,8 +213,9 @@ func rush(ctx context.Context, samples []demo.Sample, mint func() string) <-chan
 // a temporary database, the demo signer trusted, fresh passes signed now,
 // and a lunch rush.
 func demoKiosk(lang string, io IO) error {
-	// The demo reads no configuration: it is the same on every machine.
-	cfg, err := config.Load("")
+	// The demo reads no configuration, from a file or the environment:
+	// it is the same on every machine.
+	cfg, err := config.Builtin()
 	if err != nil {
 		return err
 	}

@@ -222,6 +222,16 @@ type Binding struct {
 // unit a bare number needs, the line and likely cause of a YAML error. All
 // the mistakes of the file and the environment are told at once.
 func Load(path string, bound ...Binding) (*Config, error) {
+	return load(path, os.Environ(), bound)
+}
+
+// Builtin is the configuration of nothing but the defaults: no file, no
+// environment. The demo runs on it, the same on every machine.
+func Builtin() (*Config, error) {
+	return load("", nil, nil)
+}
+
+func load(path string, environ []string, bound []Binding) (*Config, error) {
 	v := viper.New()
 	for k, d := range Defaults {
 		v.SetDefault(k, d)
@@ -247,7 +257,7 @@ func Load(path string, bound ...Binding) (*Config, error) {
 	// The environment over the file: MUNJIGI_ and the key in capitals,
 	// dots as underscores. Its values are text, read here as the key's
 	// kind, so a mistake names the variable.
-	env := readEnv(os.Environ())
+	env := readEnv(environ)
 	mistakes = append(mistakes, env.mistakes...)
 	for k, val := range env.values {
 		v.Set(k, val)

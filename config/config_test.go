@@ -189,3 +189,20 @@ func TestEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinReadsNoEnvironment: the demo's configuration is the defaults,
+// whatever MUNJIGI_* variables the machine has.
+func TestBuiltinReadsNoEnvironment(t *testing.T) {
+	t.Setenv("MUNJIGI_LANGUAGE", "en")
+	t.Setenv("MUNJIGI_STORE_PATH", "/somewhere/else.db")
+	c, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Language != "ko" || c.Store.Path != "munjigi.db" {
+		t.Errorf("Builtin read the environment: language %q, store.path %q", c.Language, c.Store.Path)
+	}
+	if c, err := Load(""); err != nil || c.Language != "en" {
+		t.Errorf("Load does read it: %v %q", err, c.Language)
+	}
+}
