@@ -156,16 +156,28 @@ func TestTokenCheck(t *testing.T) {
 // goroutines at once; the server sees one check.
 func TestTokenOnce(t *testing.T) {
 	rs := newRefServer(t)
-	tk := tokens(t, rs.client(t), upstream.TokenConfig{})
+	const callers = 50
+	// "At once" is made to hold on a loaded machine too: the one call is
+	// held until every caller has set out to check, so none can come
+	// after it has ended (which would be a second check, of a used token).
+	var setOut sync.WaitGroup
+	setOut.Add(callers)
+	held := &holdingTransport{rt: http.DefaultTransport, hold: func() { setOut.Wait(); time.Sleep(50 * time.Millisecond) }}
+	c, err := upstream.New(upstream.Config{URL: rs.http.URL, Kiosk: "kiosk-1", Transport: held})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := tokens(t, c, upstream.TokenConfig{})
 	tok := rs.mint(t, upstream.MintRequest{})
 	var wg sync.WaitGroup
-	results := make([]verify.Result, 50)
+	results := make([]verify.Result, callers)
 	start := make(chan struct{})
 	for i := range results {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
+			setOut.Done()
 			results[i] = tk.Check(context.Background(), []byte(tok))
 		}()
 	}
@@ -179,6 +191,17 @@ func TestTokenOnce(t *testing.T) {
 			t.Errorf("goroutine %d: %s %s", i, r.Verdict, r.Reason)
 		}
 	}
+}
+
+// holdingTransport holds each request until hold returns.
+type holdingTransport struct {
+	rt   http.RoundTripper
+	hold func()
+}
+
+func (h *holdingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.hold()
+	return h.rt.RoundTrip(r)
 }
 
 const ruleJSON = `{"Identifier":"VR-KR-0099","Type":"Acceptance","Country":"KR","Version":"1.0.0","SchemaVersion":"1.0.0","Engine":"CERTLOGIC","EngineVersion":"0.7.5","CertificateType":"Vaccination","Description":[{"lang":"en","desc":"At most 2 doses."}],"ValidFrom":"2021-01-01T00:00:00Z","ValidTo":"2030-01-01T00:00:00Z","AffectedFields":["v.0.dn"],"Logic":{"<=":[{"var":"payload.v.0.dn"},2]}}`
