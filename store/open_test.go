@@ -28,6 +28,8 @@ func TestOpenErrors(t *testing.T) {
 		{&os.PathError{Op: "open", Path: "x", Err: syscall.EROFS}, ErrReadOnly},
 		{berrors.ErrDatabaseReadOnly, ErrReadOnly},
 		{&os.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}, os.ErrNotExist},
+		{syscall.ENOMEM, syscall.ENOMEM}, // mmap with no address space left
+		{fmt.Errorf("mmap: %w", syscall.ENOMEM), syscall.ENOMEM},
 		{berrors.ErrInvalid, ErrDamaged},
 		{berrors.ErrVersionMismatch, ErrDamaged},
 		{berrors.ErrChecksum, ErrDamaged},

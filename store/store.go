@@ -93,6 +93,10 @@ type Options struct {
 	// NoSync skips fsync: for bulk tools and tests only. A kiosk never sets
 	// it, since an entry shown as accepted must survive a power cut.
 	NoSync bool
+	// MapSize is the address space mapped ahead for the file (0:
+	// initialMap). Tests that keep dozens of databases open at once on a
+	// 32-bit build map less.
+	MapSize int
 	// ReadOnly opens the file without writing to it (a shared lock: any
 	// number of readers, no writer): reports, and a door whose card has
 	// gone read-only. Every write then fails with ErrReadOnly.
@@ -142,8 +146,12 @@ func Open(path string, opts Options) (db *DB, err error) {
 			return nil, fmt.Errorf("%w: %v", openError(err), err)
 		}
 	}
+	mapSize := opts.MapSize
+	if mapSize <= 0 {
+		mapSize = initialMap
+	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, MaxSize: opts.MaxSize, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly,
-		InitialMmapSize: initialMap})
+		InitialMmapSize: mapSize})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", openError(err), path, err)
 	}
@@ -180,6 +188,12 @@ func openError(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err // some other system error: not a judgement on the file
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		// The system refused something (mmap's ENOMEM: the address space
+		// is full): that says nothing about the file either.
+		return errno
 	}
 	return ErrDamaged
 }

@@ -50,7 +50,8 @@ var _ Door = (*testDoor)(nil)
 
 func newTestDoor(t testing.TB) *testDoor {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{NoSync: true})
+	// Tests keep dozens of databases open: a 32-bit build has little address space.
+	db, err := store.Open(filepath.Join(t.TempDir(), "munjigi.db"), store.Options{NoSync: true, MapSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
