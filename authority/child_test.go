@@ -28,13 +28,18 @@ const (
 	childEnv     = "MUNJIGI_AUTHORITY_TEST_STORE" // the store: set, the binary is a server
 	childDataEnv = "MUNJIGI_AUTHORITY_TEST_DATA"
 	childMintEnv = "MUNJIGI_AUTHORITY_TEST_MINT"
+	// childTimeoutEnv sets the server's database deadline: tests of what
+	// many servers agree on give it room on a loaded machine (the
+	// deadline's own behaviour is tested apart, on its default).
+	childTimeoutEnv = "MUNJIGI_AUTHORITY_TEST_DB_TIMEOUT"
 )
 
 // serveChild is a server process: it prints its address and serves until
 // SIGTERM.
 func serveChild() int {
+	timeout, _ := time.ParseDuration(os.Getenv(childTimeoutEnv)) // unset: the default
 	srv, err := Open(Config{DataDir: os.Getenv(childDataEnv), Store: os.Getenv(childEnv),
-		MintCredential: os.Getenv(childMintEnv), MaintainEvery: -1})
+		MintCredential: os.Getenv(childMintEnv), MaintainEvery: -1, DBTimeout: timeout})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		return 1
