@@ -34,7 +34,12 @@ func newVerifyCmd(io IO) *cobra.Command {
 prints one JSON object per payload on its own line. With --policy, a pass
 that verifies is also judged by the venue's rules, and the rules it did not
 meet are listed. Exit status: 0 when every payload passed, 1 when any did
-not, 2 for a usage error.`,
+not, 2 for a usage error.
+
+Payloads are decided on every core the machine has, and answered in their
+order. Answers are written in large blocks, and at once whenever every line
+read so far is answered: a script that writes one pass and waits gets its
+line without closing standard input.`,
 		Example: `  munjigi verify --demo "$(munjigi demo passes | head -1)"
   munjigi verify --trust trust.json --at 2021-06-01T12:00:00+09:00 < scans.txt`,
 	}
