@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -346,4 +347,44 @@ func TestVerifyStopsWhenOutputFails(t *testing.T) {
 			t.Errorf("output failing after %d bytes: exit %d, %q", n, code, errb.String())
 		}
 	}
+}
+
+// BenchmarkVerifyCommand is 'munjigi verify' in this process on 2,000
+// genuine demo passes (the four that pass, repeated), with everything a
+// whole process does but start: reading lines, deciding on every core,
+// the JSON lines. It reports the time and allocations per pass; the
+// whole-process comparison with the library pipeline is e2e's
+// BenchmarkVerifyBatch.
+func BenchmarkVerifyCommand(b *testing.B) {
+	at := time.Now().UTC().Truncate(time.Second)
+	passes, err := demo.Passes(at)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var in strings.Builder
+	n := 0
+	for n < 2000 {
+		for _, p := range passes {
+			if p.Verify == verify.Pass && strings.HasPrefix(p.Payload, verify.PrefixDCC) {
+				in.WriteString(p.Payload + "\n")
+				n++
+			}
+		}
+	}
+	b.Setenv("MUNJIGI_CONFIG", "none")
+	args := []string{"verify", "--demo", "--at", at.Format(time.RFC3339)}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs, bytes0 := ms.Mallocs, ms.TotalAlloc
+	for b.Loop() {
+		var errb strings.Builder
+		if code := Run(args, IO{In: strings.NewReader(in.String()), Out: io.Discard, Err: &errb}); code != ExitOK {
+			b.Fatalf("exit %d: %s", code, errb.String())
+		}
+	}
+	runtime.ReadMemStats(&ms)
+	passesRun := float64(b.N * n)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/passesRun, "ns/pass")
+	b.ReportMetric(float64(ms.Mallocs-mallocs)/passesRun, "allocs/pass")
+	b.ReportMetric(float64(ms.TotalAlloc-bytes0)/passesRun, "B/pass")
 }
