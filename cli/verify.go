@@ -141,11 +141,11 @@ line without closing standard input.`,
 }
 
 // eachLine calls fn with each non-empty line of r, without its line ending.
-// A line longer than limit is not kept: fn gets a nil line and its full size
-// (line ending included), and reading goes on with the next line. Unlike bufio.Scanner, one long
-// line never stops the loop. The line is valid only until fn returns.
-// idle, when set, is called before a read that may wait (nothing is
-// buffered).
+// A line longer than limit is not kept: fn gets a nil line and its full
+// size (line ending included), and reading goes on with the next line.
+// Unlike bufio.Scanner, one long line never stops the loop. The line is
+// valid only until fn returns. idle, when set, is called before a read
+// that may wait (nothing is buffered).
 func eachLine(r io.Reader, limit int, fn func(line []byte, size int) error, idle func()) error {
 	// Read in large blocks (a file of passes is read a few hundred at a
 	// time, so idle is rarely called on one), but never fewer than a
