@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -31,7 +34,12 @@ func newVerifyCmd(io IO) *cobra.Command {
 prints one JSON object per payload on its own line. With --policy, a pass
 that verifies is also judged by the venue's rules, and the rules it did not
 meet are listed. Exit status: 0 when every payload passed, 1 when any did
-not, 2 for a usage error.`,
+not, 2 for a usage error.
+
+Payloads are decided on every core the machine has, and answered in their
+order. Answers are written in large blocks, and at once whenever every line
+read so far is answered: a script that writes one pass and waits gets its
+line without closing standard input.`,
 		Example: `  munjigi verify --demo "$(munjigi demo passes | head -1)"
   munjigi verify --trust trust.json --at 2021-06-01T12:00:00+09:00 < scans.txt`,
 	}
@@ -90,44 +98,35 @@ not, 2 for a usage error.`,
 				return err
 			}
 		}
-		out := bufio.NewWriterSize(io.Out, 64<<10)
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		allPass := true
-		emit := func(r verify.Result) error {
-			allPass = allPass && r.Verdict == verify.Pass
-			return enc.Encode(r)
-		}
-		decide := func(payload []byte) error {
-			var r verify.Result
+		decide := func(payload []byte) verify.Result {
 			if tokens != nil && tokens.Match(payload) {
-				r = tokens.Check(context.Background(), payload) // within the budget, or a manual check
-			} else {
-				r = v.Verify(payload)
-				if decider != nil {
-					r = decider.Decide(r, now())
-				}
+				return tokens.Check(context.Background(), payload) // within the budget, or a manual check
 			}
-			return emit(r)
+			r := v.Verify(payload)
+			if decider != nil {
+				r = decider.Decide(r, now())
+			}
+			return r
 		}
+		// Payloads are decided on every core and answered in their order.
+		// A token goes to the authority, and a part of a split health card
+		// waits for its other parts: both are decided one at a time, in
+		// order, as they would be one after another.
+		inSequence := func(payload []byte) bool {
+			return verify.InSequence(payload) || tokens != nil && tokens.Match(payload)
+		}
+		b := newBatch(io.Out, decide, inSequence, runtime.GOMAXPROCS(0))
 		if len(args) > 0 {
 			for _, p := range args {
-				if err = decide([]byte(p)); err != nil {
+				if err = b.submit([]byte(p), len(p)); err != nil {
 					break
 				}
 			}
 		} else {
-			// Lines are answered in batches, flushed whenever the input
-			// has nothing more waiting: a script that writes one pass and
-			// waits for its line gets it at once.
-			err = eachLine(io.In, maxLine, func(line []byte, size int) error {
-				if size > maxLine {
-					return emit(verify.TooLarge(size))
-				}
-				return decide(line)
-			}, out.Flush)
+			err = eachLine(io.In, maxLine, b.submit, b.send)
 		}
-		if ferr := out.Flush(); err == nil {
+		allPass, ferr := b.finish()
+		if err == nil {
 			err = ferr
 		}
 		if err != nil {
@@ -142,33 +141,37 @@ not, 2 for a usage error.`,
 }
 
 // eachLine calls fn with each non-empty line of r, without its line ending.
-// A line longer than max is not kept: fn gets a nil line and its full size,
-// and reading goes on with the next line. Unlike bufio.Scanner, one long
-// line never stops the loop. idle, when set, is called before a read that
-// may wait (nothing is buffered).
-func eachLine(r io.Reader, max int, fn func(line []byte, size int) error, idle func() error) error {
-	br := bufio.NewReaderSize(r, max+2)
+// A line longer than limit is not kept: fn gets a nil line and its full
+// size (line ending included), and reading goes on with the next line.
+// Unlike bufio.Scanner, one long line never stops the loop. The line is
+// valid only until fn returns. idle, when set, is called before a read
+// that may wait (nothing is buffered).
+func eachLine(r io.Reader, limit int, fn func(line []byte, size int) error, idle func()) error {
+	// Read in large blocks (a file of passes is read a few hundred at a
+	// time, so idle is rarely called on one), but never fewer than a
+	// line too long to keep and its line ending.
+	br := bufio.NewReaderSize(r, max(256<<10, limit+2))
 	// A file saved by a Windows editor may start with a byte-order mark.
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
 	for {
 		if idle != nil && br.Buffered() == 0 {
-			if err := idle(); err != nil {
-				return err
-			}
+			idle()
 		}
 		line, err := br.ReadSlice('\n')
-		size := len(line)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice('\n')
-				size += len(line)
-			}
+		size, long := len(line), false
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = br.ReadSlice('\n')
+			size, long = size+len(line), true
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		switch {
+		case long || len(line) > limit:
 			if ferr := fn(nil, size); ferr != nil {
 				return ferr
 			}
-		} else if line = bytes.TrimRight(line, "\r\n"); len(line) > 0 {
+		case len(line) > 0:
 			if ferr := fn(line, len(line)); ferr != nil {
 				return ferr
 			}
@@ -180,4 +183,212 @@ func eachLine(r io.Reader, max int, fn func(line []byte, size int) error, idle f
 			return fmt.Errorf("reading standard input: %w", err)
 		}
 	}
+}
+
+// batch decides payloads on several goroutines and writes their answers,
+// one JSON line each, in the order the payloads were submitted.
+//
+// Payloads travel in groups of up to groupSize: a handful of hand-overs
+// between goroutines for a few hundred passes, not several for each. A
+// group is sent off when it is full, and whenever the input has nothing
+// more waiting (idle), so a script that writes one pass and waits gets its
+// answer at once. At most window groups are in hand at once (filling,
+// deciding, or decided and waiting for an earlier one), so memory stays
+// bounded however long the input.
+//
+// Output is buffered, and flushed whenever every group sent off has been
+// answered: at once for a script waiting on its line, in large blocks for
+// a file of passes.
+type batch struct {
+	decide     func(payload []byte) verify.Result
+	inSequence func(payload []byte) bool
+	out        *bufio.Writer
+	window     int
+
+	cur    *group        // being filled by submit
+	pool   chan *group   // to the workers, in any order
+	serial chan *group   // to the one worker that keeps order
+	done   chan *group   // decided, to the writer
+	slots  chan struct{} // a token for each group in hand
+	stop   chan struct{} // closed when the writer cannot write
+	wrote  chan struct{} // closed when the writer has finished
+	sent   atomic.Uint64 // groups sent off
+	work   sync.WaitGroup
+
+	// The writer's, read after wrote (err: after stop) is closed.
+	allPass bool
+	err     error
+}
+
+// groupSize is the most payloads a group holds.
+const groupSize = 32
+
+// group is a run of consecutive payloads and, once decided, their answers.
+type group struct {
+	seq        uint64
+	data       []byte // the payloads, one after another
+	items      []item
+	inSequence bool // holds a payload that must be decided in order
+	out        []byte
+	pass       bool
+}
+
+// item is one payload of a group: data[start:end], or a line too long to
+// keep (tooLong is its size).
+type item struct{ start, end, tooLong int }
+
+var groups = sync.Pool{New: func() any { return &group{} }}
+
+// newBatch starts workers goroutines deciding payloads, one more for the
+// payloads that must be decided in sequence, and the writer.
+func newBatch(w io.Writer, decide func([]byte) verify.Result, inSequence func([]byte) bool, workers int) *batch {
+	workers = max(workers, 1)
+	window := 4*workers + 2
+	b := &batch{
+		decide: decide, inSequence: inSequence, out: bufio.NewWriterSize(w, 64<<10), window: window,
+		// Sends never wait: no more than window groups exist at once.
+		pool: make(chan *group, window), serial: make(chan *group, window), done: make(chan *group, window),
+		slots: make(chan struct{}, window), stop: make(chan struct{}), wrote: make(chan struct{}),
+		allPass: true,
+	}
+	b.work.Add(workers + 1)
+	for range workers {
+		go b.worker(b.pool)
+	}
+	go b.worker(b.serial)
+	go b.writer()
+	return b
+}
+
+// submit adds one payload (or, when payload is nil, the size of a line too
+// long to keep) to be decided. payload is copied: the caller may reuse it.
+// It waits while window groups are in hand, and returns the writer's error
+// once writing has failed.
+func (b *batch) submit(payload []byte, size int) error {
+	if b.cur == nil {
+		select {
+		case b.slots <- struct{}{}:
+		case <-b.stop:
+			return b.err // set before stop was closed, and never again
+		}
+		g := groups.Get().(*group)
+		g.data, g.items, g.inSequence = g.data[:0], g.items[:0], false
+		b.cur = g
+	}
+	g := b.cur
+	if payload == nil {
+		g.items = append(g.items, item{tooLong: size})
+	} else {
+		g.items = append(g.items, item{start: len(g.data), end: len(g.data) + len(payload)})
+		g.data = append(g.data, payload...)
+		g.inSequence = g.inSequence || b.inSequence(payload)
+	}
+	if len(g.items) == groupSize {
+		b.send()
+	}
+	return nil
+}
+
+// send sends off the group being filled, if any.
+func (b *batch) send() {
+	g := b.cur
+	if g == nil {
+		return
+	}
+	b.cur = nil
+	g.seq = b.sent.Load()
+	// Counted before it is sent, so the writer never sees every group
+	// answered while this one is on its way.
+	b.sent.Add(1)
+	if g.inSequence {
+		b.serial <- g
+	} else {
+		b.pool <- g
+	}
+}
+
+func (b *batch) worker(in <-chan *group) {
+	defer b.work.Done()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for g := range in {
+		g.out, g.pass = g.out[:0], true
+		for _, it := range g.items {
+			var r verify.Result
+			if it.tooLong > 0 {
+				r = verify.TooLarge(it.tooLong)
+			} else {
+				r = b.decide(g.data[it.start:it.end])
+			}
+			buf.Reset()
+			if err := enc.Encode(r); err != nil {
+				// A Result always encodes; should one not, its line
+				// still says so, in its place.
+				buf.Reset()
+				fmt.Fprintf(&buf, "{\"format\":%q,\"verdict\":\"manual\",\"reason\":%q,\"detail\":\"the answer could not be written\"}\n", verify.FormatUnknown, verify.ReasonInternal)
+				r.Verdict = verify.Manual
+			}
+			g.out = append(g.out, buf.Bytes()...)
+			g.pass = g.pass && r.Verdict == verify.Pass
+		}
+		b.done <- g
+	}
+}
+
+// writer writes the answers in sequence, holding those that come early.
+func (b *batch) writer() {
+	defer close(b.wrote)
+	// At most window groups are in hand, so each has a place of its own
+	// in held.
+	held := make([]*group, b.window)
+	var next uint64
+	for g := range b.done {
+		held[g.seq%uint64(b.window)] = g
+		for {
+			h := held[next%uint64(b.window)]
+			if h == nil || h.seq != next {
+				break
+			}
+			held[next%uint64(b.window)] = nil
+			b.allPass = b.allPass && h.pass
+			if b.err == nil {
+				if _, err := b.out.Write(h.out); err != nil {
+					b.fail(err)
+				}
+			}
+			if cap(h.data) <= 1<<20 { // a group of lines too long is let go
+				groups.Put(h)
+			}
+			next++
+			<-b.slots
+		}
+		if b.err == nil && next == b.sent.Load() {
+			if err := b.out.Flush(); err != nil {
+				b.fail(err)
+			}
+		}
+	}
+	if b.err == nil {
+		if err := b.out.Flush(); err != nil {
+			b.fail(err)
+		}
+	}
+}
+
+func (b *batch) fail(err error) {
+	b.err = fmt.Errorf("writing standard output: %w", err)
+	close(b.stop)
+}
+
+// finish sends off what is left, waits for every payload to be answered
+// and written, and says whether all of them passed.
+func (b *batch) finish() (allPass bool, err error) {
+	b.send()
+	close(b.pool)
+	close(b.serial)
+	b.work.Wait()
+	close(b.done)
+	<-b.wrote
+	return b.allPass, b.err
 }

@@ -171,6 +171,17 @@ type chunks struct {
 	first  time.Time
 }
 
+// InSequence reports whether deciding payload depends on what the Verifier
+// decided before it: a part of a health card split over several QRs ("shc:/
+// i/n/...") waits for the others. A caller deciding many payloads at once
+// (on several goroutines) decides these one at a time, in their order, to
+// get the answers it would get one payload after another; every other
+// payload is decided on its own, in any order, on any goroutine.
+func InSequence(payload []byte) bool {
+	rest, ok := bytes.CutPrefix(payload, []byte(PrefixSHC))
+	return ok && bytes.IndexByte(rest, '/') >= 0
+}
+
 // add records q and returns the whole JWS once every part is in. A part
 // seen twice with the same content is a double read; with other content
 // it starts a new card.
