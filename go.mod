@@ -3,7 +3,6 @@ module munjigi
 go 1.26.0
 
 require (
-	filippo.io/nistec v0.0.4
 	github.com/charmbracelet/bubbles v1.0.0
 	github.com/charmbracelet/bubbletea v1.3.10
 	github.com/charmbracelet/lipgloss v1.1.0

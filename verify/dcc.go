@@ -377,7 +377,7 @@ func (v *Verifier) checkSignature(msg *sign1) (*signer, step) {
 				why.detail = fmt.Sprintf("the pass claims algorithm %s, but its key is for %s", algName(msg.alg), s.alg)
 			}
 		default:
-			if s.verifyDigest(digest[:], msg.signature) {
+			if s.verifier.VerifyDigest(digest[:], msg.signature) == nil {
 				return s, step{}
 			}
 			why.reason, why.detail = ReasonSignature, "the signature does not match: the pass was altered or forged"

@@ -14,7 +14,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/veraison/go-cose"
@@ -47,12 +46,6 @@ type signer struct {
 	keyIssue  string         // why alg is 0, for a person
 	key       crypto.PublicKey
 	verifier  cose.DigestVerifier
-
-	// An ES256 key that signs many passes gets a table that halves its
-	// check (p256.go).
-	es256 bool
-	uses  atomic.Int32 // passes verified the ordinary way
-	comb  atomic.Pointer[p256Comb]
 }
 
 // typeSet is a set of pass types, from the DSC's extended key usage.
@@ -192,7 +185,6 @@ func (t *Trust) AddCertificate(der []byte, kid []byte, country string) error {
 			return fmt.Errorf("%w: certificate %q: no digest verifier for %v", ErrTrust, s.subject, s.alg)
 		}
 		s.verifier = dv
-		s.es256 = s.alg == cose.AlgorithmES256
 	} else {
 		t.warn("certificate %q (key id %s) cannot sign passes: %s", s.subject, base64.StdEncoding.EncodeToString(kid), s.keyIssue)
 	}
