@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -31,6 +32,9 @@ var (
 	boltEntries = []byte("entries") // kiosk 0 epoch 0 seq (8 bytes) → Record (JSON)
 	boltLists   = []byte("lists")   // version (8 bytes) → boltList (JSON)
 	boltMeta    = []byte("meta")
+	// name 0 hash → At, VerifiedAt (Unix ns, 8 bytes each) and the content.
+	// An older munjigi leaves the bucket alone: no new format.
+	boltSources = []byte("sources")
 
 	// The reference server of package upstream kept an idempotency bucket
 	// and the list's version in meta; the first open moves them on.
@@ -85,7 +89,7 @@ func OpenBolt(path string, opts StoreOptions) (*Bolt, error) {
 }
 
 func (b *Bolt) init(tx *bolt.Tx, now time.Time) error {
-	for _, name := range [][]byte{boltTokens, boltEntries, boltLists, boltMeta} {
+	for _, name := range [][]byte{boltTokens, boltEntries, boltLists, boltMeta, boltSources} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
@@ -408,4 +412,97 @@ func (b *Bolt) Entries(ctx context.Context, f Filter, fn func(Record) error) err
 		}
 		return nil
 	})
+}
+
+// boltSourceHeader is the At and VerifiedAt before a source's content.
+const boltSourceHeader = 16
+
+func boltSourceTimes(v []byte) (at, verified time.Time, ok bool) {
+	if len(v) < boltSourceHeader {
+		return at, verified, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), time.Unix(0, int64(binary.BigEndian.Uint64(v[8:]))).UTC(), true
+}
+
+// KeepSource records a source's content in one write transaction, and
+// drops the least recently verified beyond SourcesKept.
+func (b *Bolt) KeepSource(ctx context.Context, c SourceContent) error {
+	if c.Name == "" || bytes.IndexByte([]byte(c.Name), 0) >= 0 || c.Hash == "" {
+		return fmt.Errorf("%w: a source needs a name and a hash", ErrStore)
+	}
+	prefix := append([]byte(c.Name), 0)
+	key := append(bytes.Clone(prefix), c.Hash...)
+	return b.update(ctx, func(tx *bolt.Tx) error {
+		sb := tx.Bucket(boltSources)
+		at, verified := c.At, c.VerifiedAt
+		if old := sb.Get(key); old != nil {
+			oa, ov, ok := boltSourceTimes(old)
+			if ok && !ov.Before(verified) {
+				return nil // nothing newer to say
+			}
+			if ok && oa.After(at) {
+				at = oa
+			}
+			// The same content: its bytes are the ones held, so only the
+			// times change (a copy: bbolt's value is its own).
+			v := append(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, len(old)), uint64(at.UnixNano())), uint64(verified.UnixNano())), old[boltSourceHeader:]...)
+			return sb.Put(key, v)
+		}
+		v := make([]byte, 0, boltSourceHeader+len(c.Content))
+		v = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(v, uint64(at.UnixNano())), uint64(verified.UnixNano()))
+		if err := sb.Put(key, append(v, c.Content...)); err != nil {
+			return err
+		}
+		type kept struct {
+			key      []byte
+			verified time.Time
+		}
+		var all []kept
+		cur := sb.Cursor()
+		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			_, ver, _ := boltSourceTimes(v)
+			all = append(all, kept{bytes.Clone(k), ver})
+		}
+		slices.SortFunc(all, func(a, b kept) int { return b.verified.Compare(a.verified) })
+		for _, k := range all[min(len(all), SourcesKept):] {
+			if err := sb.Delete(k.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LoadSource reads a source's content out of the file.
+func (b *Bolt) LoadSource(ctx context.Context, name, hash string) (*SourceContent, error) {
+	var out *SourceContent
+	prefix := append([]byte(name), 0)
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		sb := tx.Bucket(boltSources)
+		var key, val []byte
+		if hash != "" {
+			key = append(bytes.Clone(prefix), hash...)
+			val = sb.Get(key)
+		} else {
+			var bestAt, bestVer time.Time
+			cur := sb.Cursor()
+			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+				at, ver, ok := boltSourceTimes(v)
+				if ok && (val == nil || at.After(bestAt) || at.Equal(bestAt) && ver.After(bestVer)) {
+					key, val, bestAt, bestVer = k, v, at, ver
+				}
+			}
+		}
+		at, ver, ok := boltSourceTimes(val)
+		if !ok {
+			if val != nil {
+				return fmt.Errorf("%w: source %x is cut short", ErrStore, key)
+			}
+			return nil
+		}
+		// Copied out: a value is valid only inside its transaction.
+		out = &SourceContent{Name: name, Hash: string(key[len(prefix):]), At: at, VerifiedAt: ver, Content: bytes.Clone(val[boltSourceHeader:])}
+		return nil
+	})
+	return out, err
 }
