@@ -30,9 +30,9 @@ import (
 //     the first listing is kept); the name first given. Two revocation
 //     lists for one key are merged as trustsrc merges two in one
 //     snapshot: revocation only grows, so the union of their rids with
-//     the higher ctr; one that cannot be read wins (the key's revocation
-//     stays unknown, a check by hand, rather than half known); lists of
-//     two methods are marked conflicting, to the same end.
+//     the higher ctr; one that cannot be read (not of the rid method, a
+//     ctr that is not a whole number, no rids) wins: the key's revocation
+//     stays unknown, a check by hand, rather than half known.
 //
 // Everything else of trust.json (revoked, and members kiosks do not read)
 // is the list's as it is; a source's content holds only dsc and shc.
@@ -428,10 +428,6 @@ func (m *merger) mergeCRLs(iss, kid string, raws []json.RawMessage) json.RawMess
 		case !ok:
 			m.rep.note("issuer %s key %s: a second revocation list cannot be read, so the key's revocation is unknown", verify.Sanitize(iss, 100), verify.Sanitize(kid, 48))
 			return raw
-		case c.Method != acc.Method:
-			m.rep.note("issuer %s key %s: revocation lists of two methods: the key's revocation is unknown", verify.Sanitize(iss, 100), verify.Sanitize(kid, 48))
-			b, _ := json.Marshal(map[string]string{"kid": kid, "method": "conflicting"})
-			return b
 		}
 		seen := map[string]bool{}
 		var rids []string

@@ -160,3 +160,122 @@ func runListSources(t *testing.T, st Store) {
 	}
 	states(SourceVerified, SourceVerified)
 }
+
+// TestListSourceNeverVerified: a source that has never verified is left
+// out, and the list publishes without it; the log says so at error level
+// and the start report names it. Once it verifies, a new version has it.
+func TestListSourceNeverVerified(t *testing.T) {
+	p := newPublishers(t)
+	dir := t.TempDir()
+	l := newListDir(t, dir)
+	l.write("trust.json", demo.TrustList(now0))
+	a := dscIssuer(t)
+	card := shcIssuer(t, "https://issuer.test/cards")
+	l.writeEU(p, mustKey(t, elliptic.P256()), a.Certificate()) // signed by a key that is not the backend's
+	l.writeSHC(p, card)
+	l.writeJSON(SourcesFile, []SourceSpec{euSpec, shcSpec})
+	var log logBuffer
+	ts := newServer(t, Config{DataDir: dir, Log: log.logger()}, nil)
+
+	rep := ts.CheckList()
+	if rep.List == nil || rep.List.Version != 1 || rep.Err != nil || len(rep.Sources) != 2 {
+		t.Fatalf("at start: %+v", rep)
+	}
+	eu := rep.Sources[0]
+	if eu.State != SourceLeftOut || !errors.Is(eu.Err, trustsrc.ErrSignature) || eu.Hash != "" || rep.Sources[1].State != SourceVerified {
+		t.Fatalf("reported %+v", rep.Sources)
+	}
+	var text strings.Builder
+	rep.WriteText(&text)
+	for _, want := range []string{"trust list version 1", "list source eu (de-dscg, list/de/dsc-list.json): DOES NOT VERIFY", "never has: it is left out",
+		"list source shc (vci-snapshot, list/vci/vci_snapshot.json): verified: 1 issuers kept of 1"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the start report does not say %q:\n%s", want, text.String())
+		}
+	}
+	if s := log.String(); !strings.Contains(s, "level=ERROR") || !strings.Contains(s, "left out of the list") {
+		t.Errorf("the log does not say so:\n%s", s)
+	}
+	door := newKiosk(t, ts)
+	door.sync()
+	if r := door.check(passBy(t, a)); r.Reason != verify.ReasonUnknownSigner {
+		t.Fatalf("a pass by a signer of the source left out: %s", r.Reason)
+	}
+	if r := door.check(cardBy(t, card)); r.Reason != verify.ReasonOK {
+		t.Fatalf("a card by the other source's issuer: %s %s", r.Reason, r.Detail)
+	}
+
+	l.writeEU(p, p.backend, a.Certificate())
+	if rep := ts.CheckList(); rep.List.Version != 2 || rep.Sources[0].State != SourceVerified {
+		t.Fatalf("once it verifies: version %d, %v", rep.List.Version, rep.Sources[0])
+	}
+	door.sync()
+	if r := door.check(passBy(t, a)); r.Reason != verify.ReasonOK {
+		t.Fatalf("a pass by its signer: %s %s", r.Reason, r.Detail)
+	}
+}
+
+// TestListSourcesDeclaration: a sources.json that cannot be followed
+// makes no new version (as a broken trust.json does not), and says why;
+// the list in force stays.
+func TestListSourcesDeclaration(t *testing.T) {
+	p := newPublishers(t)
+	dir := t.TempDir()
+	l := newListDir(t, dir)
+	l.write("trust.json", demo.TrustList(now0))
+	l.writeEU(p, p.backend, dscIssuer(t).Certificate())
+	ts := newServer(t, Config{DataDir: dir}, nil)
+	if rep := ts.CheckList(); rep.List == nil || rep.List.Version != 1 || rep.Sources != nil {
+		t.Fatalf("without sources.json: %+v", rep)
+	}
+	l.write(SourcesFile, []byte(`[{"name":"eu","format":"de-dscg","file":"de/dsc-list.json","keyfile":"de/key.pem"}]`))
+	rep := ts.CheckList()
+	if rep.List == nil || rep.List.Version != 1 || !errors.Is(rep.Err, ErrSources) || !strings.Contains(rep.Err.Error(), "keyfile") {
+		t.Fatalf("a misspelt member: %+v", rep)
+	}
+	l.writeJSON(SourcesFile, []SourceSpec{euSpec})
+	if rep := ts.CheckList(); rep.List.Version != 2 || rep.Err != nil || rep.Sources[0].State != SourceVerified {
+		t.Fatalf("mended: %+v", rep)
+	}
+}
+
+// TestPostgresListSourcesFleet: the last good content is the store's, not
+// one server's: a server that joins with a source that does not verify
+// (and never did, on that machine) takes what the others verified, rather
+// than publishing a list without it.
+func TestPostgresListSourcesFleet(t *testing.T) {
+	st := openPostgres(t)
+	p := newPublishers(t)
+	a := dscIssuer(t)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	la, lb := newListDir(t, dirA), newListDir(t, dirB)
+	for _, l := range []*listDir{la, lb} {
+		l.write("trust.json", demo.TrustList(now0))
+		l.writeJSON(SourcesFile, []SourceSpec{euSpec})
+	}
+	la.writeEU(p, p.backend, a.Certificate())
+	first := newServer(t, Config{DataDir: dirA}, st)
+	if rep := first.CheckList(); rep.List.Version != 1 || rep.Sources[0].State != SourceVerified {
+		t.Fatalf("the first server: %+v", rep)
+	}
+	// The second: the same key (servers of one store sign alike), newer
+	// files, and its copy of the source truncated.
+	key, err := os.ReadFile(filepath.Join(dirA, signingKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dirB, signingKeyFile), key, 0o600)
+	good := la.read(euSpec.File)
+	lb.write(euSpec.Key, pubPEM(t, p.backend))
+	lb.write(euSpec.File, good[:len(good)-10])
+	second := newServer(t, Config{DataDir: dirB}, st)
+	rep := second.CheckList()
+	if rep.List.Version != 1 || rep.Sources[0].State != SourceLastGood || rep.Sources[0].Hash != first.Sources()[0].Hash {
+		t.Fatalf("the second server: version %d, %v", rep.List.Version, rep.Sources[0])
+	}
+	door := newKiosk(t, second)
+	door.sync()
+	if r := door.check(passBy(t, a)); r.Reason != verify.ReasonOK {
+		t.Fatalf("a pass by the source's signer, through the second server: %s", r.Reason)
+	}
+}
