@@ -191,7 +191,11 @@ type mergedIssuer struct {
 func (m *merger) writeDSC(o *objWriter, doc map[string]json.RawMessage, srcs []SourceStatus, load func(SourceStatus) ([]byte, error)) error {
 	o.w.WriteByte('[')
 	n := 0
-	add := func(from string) func(json.RawMessage) error {
+	// trust.json may be written by hand, spread over lines; a source's
+	// content is trustsrc's, an entry a line (and valid JSON either way,
+	// read whole by the decoder): compacting 10,000 entries again would
+	// cost a third of the merge.
+	add := func(from string, compact bool) func(json.RawMessage) error {
 		return func(raw json.RawMessage) error {
 			if !m.keepDSC(raw, from) {
 				return nil
@@ -200,14 +204,17 @@ func (m *merger) writeDSC(o *objWriter, doc map[string]json.RawMessage, srcs []S
 				o.w.WriteByte(',')
 			}
 			n++
-			return o.compact(raw)
+			if compact {
+				return o.compact(raw)
+			}
+			return o.raw(raw)
 		}
 	}
 	if err := m.readSHC(doc["shc"], "list/trust.json"); err != nil {
 		return err
 	}
 	if raw := doc["dsc"]; raw != nil {
-		if err := walkElems(json.NewDecoder(bytes.NewReader(raw)), add("list/trust.json")); err != nil {
+		if err := walkElems(json.NewDecoder(bytes.NewReader(raw)), add("list/trust.json", true)); err != nil {
 			return fmt.Errorf("list/trust.json: dsc: %w", err)
 		}
 	}
@@ -224,7 +231,7 @@ func (m *merger) writeDSC(o *objWriter, doc map[string]json.RawMessage, srcs []S
 		err = walkMembers(dec, func(key string) error {
 			switch key {
 			case "dsc":
-				return walkElems(dec, add(from))
+				return walkElems(dec, add(from, false))
 			case "shc":
 				return walkElems(dec, func(raw json.RawMessage) error { m.addIssuer(raw, from); return nil })
 			}
