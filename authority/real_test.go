@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"munjigi/demo"
@@ -87,7 +88,9 @@ func TestListRealSources(t *testing.T) {
 		t.Fatalf("the kiosk holds %d signers and %d issuers; converted on their own, %d and %d",
 			got.Signers(), got.SHCIssuers(), want.Signers(), want.SHCIssuers())
 	}
-	t.Logf("published version %d: %d bytes, %d signers, %d issuers", rep.List.Version, len(rep.List.Signed), got.Signers(), got.SHCIssuers())
+	var text strings.Builder
+	rep.WriteText(&text)
+	t.Logf("published: %d bytes, %d signers, %d issuers\n%s", len(rep.List.Signed), got.Signers(), got.SHCIssuers(), text.String())
 
 	etag := rep.List.ETag
 	changed := bytes.Clone(deList)
