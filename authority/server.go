@@ -62,9 +62,10 @@ const (
 type Config struct {
 	// DataDir holds the signing key (signing-key.pem, made on first run),
 	// its public half for kiosks to pin (trustkey.pem), list/ (trust.json,
-	// rules/*.json, valuesets.json: the trust list's sources) and, for the
-	// bbolt store, server.db. Servers on one PostgreSQL store need the
-	// same key and the same list/: give them the same folder's contents.
+	// rules/*.json, valuesets.json, and sources.json with the key sources
+	// it declares: the trust list's sources) and, for the bbolt store,
+	// server.db. Servers on one PostgreSQL store need the same key and the
+	// same list/: give them the same folder's contents.
 	DataDir string
 	// Store is where the server keeps its state: "" (bbolt in DataDir) or
 	// a postgres:// URL.
