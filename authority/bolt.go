@@ -413,9 +413,7 @@ func (b *Bolt) CurrentList(ctx context.Context, known int64) (*List, error) {
 func (b *Bolt) PublishList(ctx context.Context, next func(cur *List, version int64) (*List, error)) (*List, error) {
 	var out *List
 	err := b.update(ctx, func(tx *bolt.Tx) error {
-		// Its JWS is the file's (next reads it within the transaction,
-		// to sign its content again), copied only if it is returned.
-		cur, err := b.newest(tx, true)
+		cur, err := b.newest(tx, false)
 		if err != nil {
 			return err
 		}
@@ -433,9 +431,6 @@ func (b *Bolt) PublishList(ctx context.Context, next func(cur *List, version int
 			return err
 		}
 		if l == nil {
-			if cur != nil {
-				cur.Signed = bytes.Clone(cur.Signed)
-			}
 			out = cur
 			return nil
 		}

@@ -480,7 +480,7 @@ func (p *Postgres) PublishList(ctx context.Context, next func(cur *List, version
 	var out *List
 	err := p.inTx(ctx, lockList, func(tx pgx.Tx) error {
 		var signed []byte
-		cur, err := scanList(tx.QueryRow(ctx, "SELECT "+listColumns+", signed FROM trust_lists ORDER BY version DESC LIMIT 1"), &signed)
+		cur, err := scanList(tx.QueryRow(ctx, "SELECT "+listColumns+", NULL::bytea FROM trust_lists ORDER BY version DESC LIMIT 1"), &signed)
 		if err != nil {
 			return err
 		}

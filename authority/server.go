@@ -590,6 +590,22 @@ func (s *Server) refreshList(stat string) (*List, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cur != nil && cur.Signed == nil {
+			// No new version: the newest is the one in hand, or another
+			// server's, read whole once.
+			if have != nil && have.Version == cur.Version {
+				cur.Signed = have.Signed
+			} else {
+				version := cur.Version
+				err := s.do(context.Background(), publishTimeout, func(ctx context.Context) (err error) {
+					cur, err = s.signedList(ctx, version)
+					return err
+				})
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	if cur == nil {
 		if src.err != nil {
@@ -710,12 +726,20 @@ func (s *Server) nextList(ctx context.Context, cur *List, version int64, src *so
 	case cur == nil:
 		return nil, nil // nothing to publish: the caller says why
 	case now.Sub(cur.IssuedAt) >= s.cfg.ListTTL/2:
-		doc, err := listDoc(cur.Signed)
+		// Within the publication: nobody else publishes meanwhile.
+		full, err := s.signedList(ctx, cur.Version)
+		if err != nil {
+			return nil, err
+		}
+		if full.Version != cur.Version {
+			return nil, fmt.Errorf("%w: version %d was published during a publication", ErrStore, full.Version)
+		}
+		doc, err := listDoc(full.Signed)
 		if err != nil {
 			return nil, err
 		}
 		l, err := signList(func(w io.Writer, dates map[string]json.RawMessage) error { return writeDoc(w, doc, dates) },
-			len(cur.Signed)*3/4, s.key, version, now, s.cfg.ListTTL)
+			len(full.Signed)*3/4, s.key, version, now, s.cfg.ListTTL)
 		if err != nil {
 			return nil, err
 		}
@@ -724,6 +748,19 @@ func (s *Server) nextList(ctx context.Context, cur *List, version int64, src *so
 		return l, nil
 	}
 	return nil, nil
+}
+
+// signedList reads the newest list whole: version, or one another server
+// published since.
+func (s *Server) signedList(ctx context.Context, version int64) (*List, error) {
+	l, err := s.st.CurrentList(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil || l.Version < version || l.Signed == nil {
+		return nil, fmt.Errorf("%w: the newest list is not version %d or later", ErrStore, version)
+	}
+	return l, nil
 }
 
 // errListContent is a list that the sources cannot make (over the

@@ -90,6 +90,11 @@ func nationalList(b *testing.B, key *ecdsa.PrivateKey, ders [][]byte) []byte {
 // trust.json holding the 10,000 (as jq made it), checked as a kiosk reads
 // it, kept as a document, marshalled and signed by upstream.Sign.
 func BenchmarkPublishNational(b *testing.B) {
+	b.Run("bbolt", func(b *testing.B) { benchPublishNational(b, nil) })
+	b.Run("postgres", func(b *testing.B) { benchPublishNational(b, openPostgres(b)) })
+}
+
+func benchPublishNational(b *testing.B, st Store) {
 	p := newPublishers(b)
 	ders := nationalDERs(b)
 	versions := [2][]byte{nationalList(b, p.backend, ders[:benchDSCs-1]), nationalList(b, p.backend, ders)}
@@ -99,7 +104,7 @@ func BenchmarkPublishNational(b *testing.B) {
 	l.write(euSpec.Key, pubPEM(b, p.backend))
 	l.write(euSpec.File, versions[0])
 	l.writeJSON(SourcesFile, []SourceSpec{euSpec})
-	ts := newServer(b, Config{DataDir: dir}, nil)
+	ts := newServer(b, Config{DataDir: dir}, st)
 	if rep := ts.CheckList(); rep.List == nil || rep.Sources[0].State != SourceVerified {
 		b.Fatalf("%+v", rep)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"munjigi/demo"
 	"munjigi/trustsrc"
@@ -159,6 +160,15 @@ func runListSources(t *testing.T, st Store) {
 		t.Fatalf("the last good content again made a new version: %s", resp.Status)
 	}
 	states(SourceVerified, SourceVerified)
+
+	// Half the list's validity on: the same content signed again.
+	ts.advance(4 * 24 * time.Hour)
+	version(4)
+	if !door.sync() {
+		t.Fatal("the kiosk took no list signed again")
+	}
+	decides("a pass by the source's signer, in the list signed again", passBy(t, b), verify.ReasonOK)
+	decides("the card, in the list signed again", cardBy(t, card), verify.ReasonOK)
 }
 
 // TestListSourceNeverVerified: a source that has never verified is left

@@ -42,7 +42,10 @@ type Store interface {
 	// PublishList runs next with the newest list (nil before the first)
 	// and the version a new list must carry, one publisher at a time
 	// across every server on the store; the list next returns, if any,
-	// becomes the newest. It returns the newest list either way.
+	// becomes the newest. It returns the newest list either way. The
+	// newest is given and returned without its Signed, unless next made
+	// it: a national list is tens of MB, and most publications do not
+	// need the last one's bytes (next asks CurrentList when it does).
 	PublishList(ctx context.Context, next func(cur *List, version int64) (*List, error)) (*List, error)
 	// PinKey records the trust-list key's public half the first time and
 	// refuses another after (ErrKeyMismatch): every server of one store
