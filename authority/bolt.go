@@ -59,6 +59,16 @@ var (
 // keeps a list's JWS apart from what is said about it.
 const boltSchema = 2
 
+// boltInitialMap is the address space mapped for the file from the start
+// (the file does not grow with it). bbolt maps the file afresh whenever a
+// commit outgrows the mapping, and first copies every value written in
+// that transaction to the heap: a national source's content, or a list of
+// tens of MB, would be held once more (measured: a 13 MiB content kept
+// peaked at 54 MiB of heap, 27 with room mapped ahead). The file holds a
+// few lists and a few contents of each source; 256 MiB is address space
+// only, which a 32-bit board has enough of (the kiosk's store maps 64).
+const boltInitialMap = 256 << 20
+
 // boltListsKept is how many versions of the list stay in the file.
 const boltListsKept = 3
 
@@ -102,7 +112,7 @@ func OpenBolt(path string, opts StoreOptions) (*Bolt, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: boltInitialMap})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s is in use by another server", ErrStore, path)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -250,13 +249,12 @@ func convertSource(dir string, spec SourceSpec) (*converted, trustsrc.Report, er
 		return nil, trustsrc.Report{Format: spec.Format}, pathError(spec.File, err)
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	h := sha256.New()
-	rep, err := trustsrc.Convert(io.MultiWriter(&buf, h), spec.Format, f, v)
+	content, rep, err := trustsrc.ConvertBytes(spec.Format, f, v)
 	if err != nil {
 		return nil, rep, fmt.Errorf("list/%s: %w", spec.File, err)
 	}
-	out.content, out.hash = buf.Bytes(), hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(content)
+	out.content, out.hash = content, hex.EncodeToString(sum[:])
 	// As the stores keep times.
 	out.at = out.at.UTC().Truncate(time.Microsecond)
 	return out, rep, nil
