@@ -137,6 +137,9 @@ func badSourcePath(p string) string {
 		return "required"
 	case !filepath.IsLocal(p) || strings.Contains(p, `\`):
 		return "a path inside list/ (relative, no '..')"
+	case strings.IndexFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		// It is printed in the logs and at start.
+		return "a path without control characters"
 	}
 	clean := filepath.ToSlash(filepath.Clean(p))
 	switch {

@@ -30,6 +30,7 @@ var sourcesCases = []struct {
 	{"a file outside list/", `[{"name":"eu","format":"de-dscg","file":"../a.json","key":"k.pem"}]`, `"file": a path inside list/`},
 	{"an absolute file", `[{"name":"eu","format":"de-dscg","file":"/etc/a.json","key":"k.pem"}]`, `"file": a path inside list/`},
 	{"a key outside list/", `[{"name":"eu","format":"de-dscg","file":"a.json","key":"de/../../k.pem"}]`, `"key": a path inside list/`},
+	{"a line break in a path", `[{"name":"eu","format":"de-dscg","file":"a\njson","key":"k.pem"}]`, `"file": a path without control characters`},
 	{"a backslash", `[{"name":"eu","format":"de-dscg","file":"de\\a.json","key":"k.pem"}]`, `"file": a path inside list/`},
 	{"trust.json as a source", `[{"name":"eu","format":"de-dscg","file":"trust.json","key":"k.pem"}]`, "list/trust.json is the list's own"},
 	{"a source among the rules", `[{"name":"eu","format":"de-dscg","file":"rules/a.json","key":"k.pem"}]`, "list/rules/ holds the list's rules"},
