@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -392,7 +393,7 @@ func (m *merger) mergeIssuer(iss string, is *mergedIssuer) outIssuer {
 			kids[kid.Kid] = true
 			out.JWKS.Keys = append(out.JWKS.Keys, compactJSON(k))
 		}
-		for _, kid := range sortedMapKeys(e.CRLs) {
+		for _, kid := range slices.Sorted(maps.Keys(e.CRLs)) {
 			if crls[kid] == nil {
 				crlKids = append(crlKids, kid)
 			}
@@ -487,15 +488,6 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 		return raw
 	}
 	return b.Bytes()
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // walkMembers reads a JSON object, calling fn with each member's name;
