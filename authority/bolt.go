@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,8 +30,20 @@ var _ Store = (*Bolt)(nil)
 var (
 	boltTokens  = []byte("tokens")  // token → boltToken (JSON)
 	boltEntries = []byte("entries") // kiosk 0 epoch 0 seq (8 bytes) → Record (JSON)
-	boltLists   = []byte("lists")   // version (8 bytes) → boltList (JSON)
 	boltMeta    = []byte("meta")
+	// The signed lists: version (8 bytes) → boltListMeta (JSON), and
+	// version → the JWS as it is (a national list is tens of MB: kept
+	// apart, it is neither base64'd into JSON nor read to answer "is
+	// there a newer version").
+	boltListsMeta   = []byte("list-meta")
+	boltListsSigned = []byte("list-signed")
+	// The key sources' contents: name 0 hash → At, VerifiedAt (Unix ns,
+	// 8 bytes each); and name 0 hash → the content.
+	boltSources    = []byte("sources")
+	boltSourceData = []byte("source-data")
+
+	// Format 1 kept each list as one JSON value, its JWS base64'd in it.
+	boltLegacyLists = []byte("lists")
 
 	// The reference server of package upstream kept an idempotency bucket
 	// and the list's version in meta; the first open moves them on.
@@ -42,8 +55,19 @@ var (
 )
 
 // boltSchema is the file format this code writes; a file without a schema
-// key is the upstream package's reference server's (format 0).
-const boltSchema = 1
+// key is the upstream package's reference server's (format 0). Format 2
+// keeps a list's JWS apart from what is said about it.
+const boltSchema = 2
+
+// boltInitialMap is the address space mapped for the file from the start
+// (the file does not grow with it). bbolt maps the file afresh whenever a
+// commit outgrows the mapping, and first copies every value written in
+// that transaction to the heap: a national source's content, or a list of
+// tens of MB, would be held once more (measured: a 13 MiB content kept
+// peaked at 54 MiB of heap, 27 with room mapped ahead). The file holds a
+// few lists and a few contents of each source; 256 MiB is address space
+// only, which a 32-bit board has enough of (the kiosk's store maps 64).
+const boltInitialMap = 256 << 20
 
 // boltListsKept is how many versions of the list stay in the file.
 const boltListsKept = 3
@@ -55,9 +79,28 @@ type boltToken struct {
 	Used      bool                `json:"used"`
 }
 
-type boltList struct {
+// boltLegacyList is a list as format 1 kept it.
+type boltLegacyList struct {
 	List
 	Signed []byte `json:"signed"`
+}
+
+// boltListMeta is what the file says about a list beside its JWS.
+type boltListMeta struct {
+	Version    int64     `json:"version"`
+	ETag       string    `json:"etag"`
+	SourceHash string    `json:"sourceHash"`
+	SourcesAt  time.Time `json:"sourcesAt"`
+	IssuedAt   time.Time `json:"issuedAt"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+}
+
+func (m boltListMeta) list() *List {
+	return &List{Version: m.Version, ETag: m.ETag, SourceHash: m.SourceHash, SourcesAt: m.SourcesAt, IssuedAt: m.IssuedAt, ExpiresAt: m.ExpiresAt}
+}
+
+func metaOf(l *List) boltListMeta {
+	return boltListMeta{Version: l.Version, ETag: l.ETag, SourceHash: l.SourceHash, SourcesAt: l.SourcesAt, IssuedAt: l.IssuedAt, ExpiresAt: l.ExpiresAt}
 }
 
 // OpenBolt opens (or creates) the store's file, migrating one the upstream
@@ -69,7 +112,7 @@ func OpenBolt(path string, opts StoreOptions) (*Bolt, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: boltInitialMap})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s is in use by another server", ErrStore, path)
@@ -85,18 +128,63 @@ func OpenBolt(path string, opts StoreOptions) (*Bolt, error) {
 }
 
 func (b *Bolt) init(tx *bolt.Tx, now time.Time) error {
-	for _, name := range [][]byte{boltTokens, boltEntries, boltLists, boltMeta} {
+	for _, name := range [][]byte{boltTokens, boltEntries, boltMeta, boltListsMeta, boltListsSigned, boltSources, boltSourceData} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
 	meta := tx.Bucket(boltMeta)
+	var format uint64
 	if v := meta.Get(boltKeySchema); v != nil {
 		if len(v) != 8 || binary.BigEndian.Uint64(v) > boltSchema {
 			return fmt.Errorf("%w (bbolt format %x)", ErrNewer, v)
 		}
+		format = binary.BigEndian.Uint64(v)
+	}
+	if format == boltSchema {
 		return nil
 	}
+	if format == 0 {
+		if err := b.fromFormat0(tx, now); err != nil {
+			return err
+		}
+	}
+	if err := b.fromFormat1(tx); err != nil {
+		return err
+	}
+	return meta.Put(boltKeySchema, binary.BigEndian.AppendUint64(nil, boltSchema))
+}
+
+// fromFormat1 moves the lists out of their JSON: each list's JWS into
+// list-signed, the rest into list-meta.
+func (b *Bolt) fromFormat1(tx *bolt.Tx) error {
+	old := tx.Bucket(boltLegacyLists)
+	if old == nil {
+		return nil
+	}
+	err := old.ForEach(func(k, v []byte) error {
+		var l boltLegacyList
+		if err := json.Unmarshal(v, &l); err != nil {
+			return fmt.Errorf("%w: list %x: %w", ErrStore, k, err)
+		}
+		m, err := json.Marshal(metaOf(&l.List))
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(boltListsMeta).Put(bytes.Clone(k), m); err != nil {
+			return err
+		}
+		return tx.Bucket(boltListsSigned).Put(bytes.Clone(k), l.Signed)
+	})
+	if err != nil {
+		return err
+	}
+	return tx.DeleteBucket(boltLegacyLists)
+}
+
+// fromFormat0 files the entries of the upstream package's reference
+// server under no epoch, and drops its idempotency bucket.
+func (b *Bolt) fromFormat0(tx *bolt.Tx, now time.Time) error {
 	// Format 0: entries keyed kiosk 0 seq, under no epoch (the kiosks did
 	// not send one then); they keep it, the empty epoch.
 	eb := tx.Bucket(boltEntries)
@@ -132,7 +220,7 @@ func (b *Bolt) init(tx *bolt.Tx, now time.Time) error {
 			return err
 		}
 	}
-	return meta.Put(boltKeySchema, binary.BigEndian.AppendUint64(nil, boltSchema))
+	return nil
 }
 
 func boltEntryKey(kiosk, epoch string, seq uint64) []byte {
@@ -291,30 +379,40 @@ func (b *Bolt) Purge(ctx context.Context, cutoff, now time.Time) (Purged, error)
 	return p, err
 }
 
-func (b *Bolt) newest(tx *bolt.Tx) (*boltList, error) {
-	_, v := tx.Bucket(boltLists).Cursor().Last()
+// newest is the newest list; its Signed only when withSigned, and then
+// the file's own bytes: valid in tx only.
+func (b *Bolt) newest(tx *bolt.Tx, withSigned bool) (*List, error) {
+	k, v := tx.Bucket(boltListsMeta).Cursor().Last()
 	if v == nil {
 		return nil, nil
 	}
-	var l boltList
-	if err := json.Unmarshal(v, &l); err != nil {
+	var m boltListMeta
+	if err := json.Unmarshal(v, &m); err != nil {
 		return nil, fmt.Errorf("%w: the newest trust list: %w", ErrStore, err)
 	}
-	l.List.Signed = l.Signed
-	return &l, nil
+	l := m.list()
+	if withSigned {
+		if l.Signed = tx.Bucket(boltListsSigned).Get(k); l.Signed == nil {
+			return nil, fmt.Errorf("%w: the newest trust list (version %d) has no JWS", ErrStore, l.Version)
+		}
+	}
+	return l, nil
 }
 
-// CurrentList is the newest list.
+// CurrentList is the newest list; its JWS is read only when the caller
+// does not have it.
 func (b *Bolt) CurrentList(ctx context.Context, known int64) (*List, error) {
 	var out *List
 	err := b.view(ctx, func(tx *bolt.Tx) error {
-		l, err := b.newest(tx)
-		if l != nil {
-			out = &l.List
-			if out.Version == known {
-				out.Signed = nil
-			}
+		l, err := b.newest(tx, false)
+		if err != nil || l == nil || l.Version == known {
+			out = l
+			return err
 		}
+		if l, err = b.newest(tx, true); err == nil {
+			l.Signed = bytes.Clone(l.Signed)
+		}
+		out = l
 		return err
 	})
 	return out, err
@@ -325,39 +423,50 @@ func (b *Bolt) CurrentList(ctx context.Context, known int64) (*List, error) {
 func (b *Bolt) PublishList(ctx context.Context, next func(cur *List, version int64) (*List, error)) (*List, error) {
 	var out *List
 	err := b.update(ctx, func(tx *bolt.Tx) error {
-		cur, err := b.newest(tx)
+		cur, err := b.newest(tx, false)
 		if err != nil {
 			return err
 		}
 		var version int64
 		if cur != nil {
-			out, version = &cur.List, cur.Version
+			version = cur.Version
 		}
 		// Format 0 kept the last version it signed in meta: kiosks hold
 		// it, so the next must be newer.
 		if v := tx.Bucket(boltMeta).Get(boltLegacyVersion); len(v) == 8 {
 			version = max(version, int64(binary.BigEndian.Uint64(v)))
 		}
-		l, err := next(out, version+1)
-		if err != nil || l == nil {
-			return err
-		}
-		v, err := json.Marshal(boltList{List: *l, Signed: l.Signed})
+		l, err := next(cur, version+1)
 		if err != nil {
 			return err
 		}
-		lb := tx.Bucket(boltLists)
-		if err := lb.Put(binary.BigEndian.AppendUint64(nil, uint64(l.Version)), v); err != nil {
+		if l == nil {
+			out = cur
+			return nil
+		}
+		m, err := json.Marshal(metaOf(l))
+		if err != nil {
+			return err
+		}
+		key := binary.BigEndian.AppendUint64(nil, uint64(l.Version))
+		if err := tx.Bucket(boltListsSigned).Put(key, l.Signed); err != nil {
+			return err
+		}
+		mb := tx.Bucket(boltListsMeta)
+		if err := mb.Put(key, m); err != nil {
 			return err
 		}
 		out = l
 		var keys [][]byte
-		lb.ForEach(func(k, _ []byte) error {
+		mb.ForEach(func(k, _ []byte) error {
 			keys = append(keys, bytes.Clone(k))
 			return nil
 		})
 		for _, k := range keys[:max(len(keys)-boltListsKept, 0)] {
-			if err := lb.Delete(k); err != nil {
+			if err := mb.Delete(k); err != nil {
+				return err
+			}
+			if err := tx.Bucket(boltListsSigned).Delete(k); err != nil {
 				return err
 			}
 		}
@@ -408,4 +517,107 @@ func (b *Bolt) Entries(ctx context.Context, f Filter, fn func(Record) error) err
 		}
 		return nil
 	})
+}
+
+func boltSourceTimes(v []byte) (at, verified time.Time, ok bool) {
+	if len(v) != 16 {
+		return at, verified, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), time.Unix(0, int64(binary.BigEndian.Uint64(v[8:]))).UTC(), true
+}
+
+func boltTimes(at, verified time.Time) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(at.UnixNano())), uint64(verified.UnixNano()))
+}
+
+// KeepSource records a source's content in one write transaction (the
+// content as it is given: bbolt writes it at the commit), and drops the
+// least recently verified beyond SourcesKept.
+func (b *Bolt) KeepSource(ctx context.Context, c SourceContent) error {
+	if c.Name == "" || bytes.IndexByte([]byte(c.Name), 0) >= 0 || c.Hash == "" {
+		return fmt.Errorf("%w: a source needs a name and a hash", ErrStore)
+	}
+	prefix := append([]byte(c.Name), 0)
+	key := append(bytes.Clone(prefix), c.Hash...)
+	return b.update(ctx, func(tx *bolt.Tx) error {
+		sb, db := tx.Bucket(boltSources), tx.Bucket(boltSourceData)
+		if old := sb.Get(key); old != nil && db.Get(key) != nil {
+			at, ver, ok := boltSourceTimes(old)
+			if ok && !ver.Before(c.VerifiedAt) && !at.Before(c.At) {
+				return nil // nothing newer to say
+			}
+			if ok {
+				at, ver = maxTime(at, c.At), maxTime(ver, c.VerifiedAt)
+			}
+			return sb.Put(key, boltTimes(at, ver))
+		}
+		if err := sb.Put(key, boltTimes(c.At, c.VerifiedAt)); err != nil {
+			return err
+		}
+		if err := db.Put(key, c.Content); err != nil {
+			return err
+		}
+		type kept struct {
+			key      []byte
+			verified time.Time
+		}
+		var all []kept
+		cur := sb.Cursor()
+		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			_, ver, _ := boltSourceTimes(v)
+			all = append(all, kept{bytes.Clone(k), ver})
+		}
+		slices.SortFunc(all, func(a, b kept) int { return b.verified.Compare(a.verified) })
+		for _, k := range all[min(len(all), SourcesKept):] {
+			if err := sb.Delete(k.key); err != nil {
+				return err
+			}
+			if err := db.Delete(k.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// LoadSource reads a source's content out of the file.
+func (b *Bolt) LoadSource(ctx context.Context, name, hash string) (*SourceContent, error) {
+	var out *SourceContent
+	prefix := append([]byte(name), 0)
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		sb := tx.Bucket(boltSources)
+		var key, val []byte
+		if hash != "" {
+			key = append(bytes.Clone(prefix), hash...)
+			val = sb.Get(key)
+		} else {
+			var bestAt, bestVer time.Time
+			cur := sb.Cursor()
+			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+				at, ver, ok := boltSourceTimes(v)
+				if ok && (val == nil || at.After(bestAt) || at.Equal(bestAt) && ver.After(bestVer)) {
+					key, val, bestAt, bestVer = k, v, at, ver
+				}
+			}
+		}
+		if val == nil {
+			return nil
+		}
+		at, ver, ok := boltSourceTimes(val)
+		content := tx.Bucket(boltSourceData).Get(key)
+		if !ok || content == nil {
+			return fmt.Errorf("%w: source %q is damaged", ErrStore, key)
+		}
+		// Copied out: a value is valid only inside its transaction.
+		out = &SourceContent{Name: name, Hash: string(key[len(prefix):]), At: at, VerifiedAt: ver, Content: bytes.Clone(content)}
+		return nil
+	})
+	return out, err
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"munjigi/upstream"
 	"munjigi/verify"
 )
 
@@ -28,6 +28,24 @@ type sources struct {
 	at   time.Time // the newest file or folder (a folder's time moves when a file goes)
 	doc  map[string]json.RawMessage
 	err  error // why the files do not make a list
+
+	// The key sources list/sources.json declares, and what this rebuild
+	// made of each (set by the server: it takes the store).
+	specs []SourceSpec
+	keys  []SourceStatus
+}
+
+// size is about how long the payload of these sources is: what the
+// signed list is allocated for.
+func (src *sources) size() int {
+	n := 256
+	for _, v := range src.doc {
+		n += len(v)
+	}
+	for _, k := range src.keys {
+		n += k.Size
+	}
+	return n
 }
 
 // statSources names the files under dir as they are now, without reading
@@ -110,28 +128,34 @@ func readSources(dir, stat string) *sources {
 		}
 		s.doc["valueSets"] = json.RawMessage(data)
 	}
+	if data, err := os.ReadFile(filepath.Join(dir, SourcesFile)); err == nil {
+		if s.specs, err = ParseSources(data); err != nil && s.err == nil {
+			s.err = err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) && s.err == nil {
+		s.err = err
+	}
 	s.hash = hex.EncodeToString(h.Sum(nil))
 	// As a database keeps it, so that the same files compare equal.
 	s.at = s.at.UTC().Truncate(time.Microsecond)
 	return s
 }
 
-// signList makes a version of the list: the document with its version and
-// dates, signed.
-func signList(doc map[string]json.RawMessage, key *ecdsa.PrivateKey, version int64, now time.Time, ttl time.Duration) (*List, error) {
-	d := make(map[string]json.RawMessage, len(doc)+3)
-	for k, v := range doc {
-		d[k] = v
-	}
+// signList makes a version of the list: the payload write writes, with
+// the version's dates, signed as it is written. sizeHint is about how
+// long the payload is.
+func signList(write func(w io.Writer, dates map[string]json.RawMessage) error, sizeHint int, key *ecdsa.PrivateKey, version int64, now time.Time, ttl time.Duration) (*List, error) {
 	l := &List{Version: version, IssuedAt: now.UTC().Truncate(time.Second), ExpiresAt: now.Add(ttl).UTC().Truncate(time.Second)}
-	d["version"], _ = json.Marshal(version)
-	d["issuedAt"], _ = json.Marshal(l.IssuedAt.Format(time.RFC3339))
-	d["expiresAt"], _ = json.Marshal(l.ExpiresAt.Format(time.RFC3339))
-	body, err := json.Marshal(d)
-	if err != nil {
+	dates := map[string]json.RawMessage{}
+	dates["version"], _ = json.Marshal(version)
+	dates["issuedAt"], _ = json.Marshal(l.IssuedAt.Format(time.RFC3339))
+	dates["expiresAt"], _ = json.Marshal(l.ExpiresAt.Format(time.RFC3339))
+	j := newJWS(sizeHint)
+	if err := write(j, dates); err != nil {
 		return nil, err
 	}
-	if l.Signed, err = upstream.Sign(body, key); err != nil {
+	var err error
+	if l.Signed, err = j.Sign(key); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(l.Signed)

@@ -97,6 +97,16 @@ var pgMigrations = []string{
 		key   text PRIMARY KEY,
 		value bytea NOT NULL
 	);`,
+
+	// The key sources' last good contents (list/sources.json).
+	`CREATE TABLE list_sources (
+		name        text NOT NULL,
+		hash        text NOT NULL,
+		source_at   timestamptz NOT NULL,
+		verified_at timestamptz NOT NULL,
+		content     bytea NOT NULL,
+		PRIMARY KEY (name, hash)
+	);`,
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL, pgx's
@@ -470,7 +480,7 @@ func (p *Postgres) PublishList(ctx context.Context, next func(cur *List, version
 	var out *List
 	err := p.inTx(ctx, lockList, func(tx pgx.Tx) error {
 		var signed []byte
-		cur, err := scanList(tx.QueryRow(ctx, "SELECT "+listColumns+", signed FROM trust_lists ORDER BY version DESC LIMIT 1"), &signed)
+		cur, err := scanList(tx.QueryRow(ctx, "SELECT "+listColumns+", NULL::bytea FROM trust_lists ORDER BY version DESC LIMIT 1"), &signed)
 		if err != nil {
 			return err
 		}
@@ -552,4 +562,47 @@ func (p *Postgres) Entries(ctx context.Context, f Filter, fn func(Record) error)
 		}
 		return rows.Err()
 	})
+}
+
+// KeepSource records a source's content: its times move on when the
+// store has it (the content is not sent again), else it is inserted and
+// the least recently verified beyond SourcesKept are dropped.
+func (p *Postgres) KeepSource(ctx context.Context, c SourceContent) error {
+	if c.Name == "" || c.Hash == "" {
+		return fmt.Errorf("%w: a source needs a name and a hash", ErrStore)
+	}
+	tag, err := p.pool.Exec(ctx, `UPDATE list_sources SET verified_at = greatest(verified_at, $3), source_at = greatest(source_at, $4)
+		WHERE name = $1 AND hash = $2`, c.Name, c.Hash, c.VerifiedAt, c.At)
+	if err != nil || tag.RowsAffected() > 0 {
+		return err
+	}
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		// Two servers keeping the same new content at once: one insert.
+		if _, err := tx.Exec(ctx, `INSERT INTO list_sources (name, hash, source_at, verified_at, content) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (name, hash) DO NOTHING`, c.Name, c.Hash, c.At, c.VerifiedAt, c.Content); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM list_sources WHERE name = $1 AND hash NOT IN
+			(SELECT hash FROM list_sources WHERE name = $1 ORDER BY verified_at DESC LIMIT $2)`, c.Name, SourcesKept)
+		return err
+	})
+}
+
+// LoadSource reads a source's content.
+func (p *Postgres) LoadSource(ctx context.Context, name, hash string) (*SourceContent, error) {
+	c := SourceContent{Name: name}
+	q := "SELECT hash, source_at, verified_at, content FROM list_sources WHERE name = $1 AND hash = $2"
+	args := []any{name, hash}
+	if hash == "" {
+		q, args = "SELECT hash, source_at, verified_at, content FROM list_sources WHERE name = $1 ORDER BY source_at DESC, verified_at DESC LIMIT 1", args[:1]
+	}
+	err := p.pool.QueryRow(ctx, q, args...).Scan(&c.Hash, &c.At, &c.VerifiedAt, &c.Content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.At, c.VerifiedAt = c.At.UTC(), c.VerifiedAt.UTC()
+	return &c, nil
 }

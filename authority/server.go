@@ -15,8 +15,10 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,9 +62,10 @@ const (
 type Config struct {
 	// DataDir holds the signing key (signing-key.pem, made on first run),
 	// its public half for kiosks to pin (trustkey.pem), list/ (trust.json,
-	// rules/*.json, valuesets.json: the trust list's sources) and, for the
-	// bbolt store, server.db. Servers on one PostgreSQL store need the
-	// same key and the same list/: give them the same folder's contents.
+	// rules/*.json, valuesets.json, and sources.json with the key sources
+	// it declares: the trust list's sources) and, for the bbolt store,
+	// server.db. Servers on one PostgreSQL store need the same key and the
+	// same list/: give them the same folder's contents.
 	DataDir string
 	// Store is where the server keeps its state: "" (bbolt in DataDir) or
 	// a postgres:// URL.
@@ -195,8 +199,9 @@ func New(cfg Config, st Store) (*Server, error) {
 		// for a second; then a trial call.
 		Timeout:     time.Second,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 },
-		// A kiosk that hung up is no fault of the store's.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		// A kiosk that hung up is no fault of the store's, nor is a list
+		// that cannot be built from its sources.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, errListContent) },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			s.cfg.Log.Warn("the store", "was", from.String(), "is", to.String())
 		},
@@ -247,6 +252,9 @@ func (s *Server) do(ctx context.Context, timeout time.Duration, call func(contex
 	defer cancel()
 	err = call(ctx)
 	done(err)
+	if errors.Is(err, errListContent) {
+		return err // the store answered; the list's sources did not
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUnavailable, err)
 	}
@@ -536,7 +544,17 @@ func (s *Server) refreshList(stat string) (*List, error) {
 		src = readSources(s.listDir(), stat)
 		if src.err != nil {
 			s.cfg.Log.Warn("the trust list's sources make no list", "err", src.err)
+		} else if len(src.specs) > 0 {
+			if err := s.readKeySources(src); err != nil {
+				return nil, err // the store's: the next fetch tries again
+			}
 		}
+		// Kept at once: converting the key sources again costs seconds,
+		// and whether a list is fresh hangs on polled, which only a whole
+		// refresh moves.
+		s.mu.Lock()
+		s.src = src
+		s.mu.Unlock()
 	}
 	var known int64
 	if have != nil {
@@ -557,12 +575,36 @@ func (s *Server) refreshList(stat string) (*List, error) {
 	if s.due(cur, src, now) {
 		err := s.do(context.Background(), publishTimeout, func(ctx context.Context) (err error) {
 			cur, err = s.st.PublishList(ctx, func(c *List, version int64) (*List, error) {
-				return s.nextList(c, version, src, now)
+				return s.nextList(ctx, c, version, src, now)
 			})
 			return err
 		})
+		if errors.Is(err, errListContent) {
+			// Not tried again until list/ changes (or the list is due to
+			// be signed again): building it costs seconds.
+			s.cfg.Log.Error("the trust list's sources make no list", "err", err)
+			s.mu.Lock()
+			src.err = err
+			s.mu.Unlock()
+		}
 		if err != nil {
 			return nil, err
+		}
+		if cur != nil && cur.Signed == nil {
+			// No new version: the newest is the one in hand, or another
+			// server's, read whole once.
+			if have != nil && have.Version == cur.Version {
+				cur.Signed = have.Signed
+			} else {
+				version := cur.Version
+				err := s.do(context.Background(), publishTimeout, func(ctx context.Context) (err error) {
+					cur, err = s.signedList(ctx, version)
+					return err
+				})
+				if err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	if cur == nil {
@@ -575,6 +617,59 @@ func (s *Server) refreshList(stat string) (*List, error) {
 	s.list, s.src, s.polled = cur, src, time.Now()
 	s.mu.Unlock()
 	return cur, nil
+}
+
+// readKeySources converts each key source again, its signature checked
+// again; keeps what verifies in the store, and takes from the store the
+// last good content of what does not. The hash of the list's content
+// then covers what each source gives it: a new source version makes a
+// new list version, a refused one does not. An error is the store's.
+func (s *Server) readKeySources(src *sources) error {
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	h := sha256.New()
+	h.Write([]byte(src.hash))
+	src.keys = make([]SourceStatus, 0, len(src.specs))
+	for _, spec := range src.specs {
+		st := SourceStatus{SourceSpec: spec}
+		c, rep, err := convertSource(s.listDir(), spec)
+		st.Report = rep
+		if err == nil {
+			st.State, st.Hash, st.Size, st.VerifiedAt = SourceVerified, c.hash, len(c.content), now
+			err := s.do(context.Background(), publishTimeout, func(ctx context.Context) error {
+				return s.st.KeepSource(ctx, SourceContent{Name: spec.Name, Hash: c.hash, At: c.at, VerifiedAt: now, Content: c.content})
+			})
+			if err != nil {
+				return fmt.Errorf("keeping list source %s: %w", spec.Name, err)
+			}
+			s.cfg.Log.Info("list source verified", "source", spec.Name, "format", string(spec.Format), "file", spec.File,
+				"read", rep.Read, "kept", rep.Kept, "skipped", len(rep.Skipped), "hash", c.hash[:12])
+		} else {
+			st.Err = err
+			var last *SourceContent
+			lerr := s.do(context.Background(), publishTimeout, func(ctx context.Context) (err error) {
+				last, err = s.st.LoadSource(ctx, spec.Name, "")
+				return err
+			})
+			if lerr != nil {
+				return fmt.Errorf("the last good content of list source %s: %w", spec.Name, lerr)
+			}
+			if last != nil {
+				st.State, st.Hash, st.Size, st.VerifiedAt = SourceLastGood, last.Hash, len(last.Content), last.VerifiedAt
+				s.cfg.Log.Warn("list source does not verify: the list keeps its last good content", "source", spec.Name,
+					"format", string(spec.Format), "file", spec.File, "err", err, "verified", last.VerifiedAt, "hash", last.Hash[:min(12, len(last.Hash))])
+			} else {
+				st.State = SourceLeftOut
+				s.cfg.Log.Error("list source does not verify and never has: it is left out of the list", "source", spec.Name,
+					"format", string(spec.Format), "file", spec.File, "err", err)
+			}
+		}
+		if st.Hash != "" {
+			fmt.Fprintf(h, "source\x00%s\x00%s\x00", spec.Name, st.Hash)
+		}
+		src.keys = append(src.keys, st)
+	}
+	src.hash = hex.EncodeToString(h.Sum(nil))
+	return nil
 }
 
 // due says whether a new version is called for: none yet, this server's
@@ -591,24 +686,60 @@ func (src *sources) newer(cur *List) bool {
 
 // nextList decides again, as the one publisher, with the newest list in
 // hand: another server may have published since this one looked.
-func (s *Server) nextList(cur *List, version int64, src *sources, now time.Time) (*List, error) {
+func (s *Server) nextList(ctx context.Context, cur *List, version int64, src *sources, now time.Time) (*List, error) {
 	switch {
 	case src.err == nil && (cur == nil || src.newer(cur)):
-		l, err := signList(src.doc, s.key, version, now, s.cfg.ListTTL)
+		var rep mergeReport
+		var loadErr error
+		l, err := signList(func(w io.Writer, dates map[string]json.RawMessage) (err error) {
+			rep, err = writeMerged(w, src.doc, dates, src.keys, func(k SourceStatus) ([]byte, error) {
+				c, err := s.st.LoadSource(ctx, k.Name, k.Hash)
+				if err == nil && c == nil {
+					// Dropped by another server keeping newer ones: the
+					// next rebuild takes what the store holds.
+					err = fmt.Errorf("the content %.12s of list source %s is no longer in the store", k.Hash, k.Name)
+					s.mu.Lock()
+					s.src = nil
+					s.mu.Unlock()
+				}
+				if err != nil {
+					loadErr = err
+					return nil, err
+				}
+				return c.Content, nil
+			})
+			return err
+		}, src.size(), s.key, version, now, s.cfg.ListTTL)
 		if err != nil {
-			return nil, err
+			if loadErr != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %w", errListContent, err)
 		}
 		l.SourceHash, l.SourcesAt = src.hash, src.at
-		s.cfg.Log.Info("trust list published", "version", version, "from", "list/")
+		s.cfg.Log.Info("trust list published", "version", version, "from", "list/", "bytes", len(l.Signed),
+			"dsc", rep.DSC, "shc", rep.Issuers, "duplicates", rep.DSCDuplicates, "overCap", rep.DSCOverCap, "issuersMerged", rep.IssuersMerged)
+		for _, n := range rep.Notes {
+			s.cfg.Log.Info("trust list merge", "note", n)
+		}
 		return l, nil
 	case cur == nil:
 		return nil, nil // nothing to publish: the caller says why
 	case now.Sub(cur.IssuedAt) >= s.cfg.ListTTL/2:
-		doc, err := listDoc(cur.Signed)
+		// Within the publication: nobody else publishes meanwhile.
+		full, err := s.signedList(ctx, cur.Version)
 		if err != nil {
 			return nil, err
 		}
-		l, err := signList(doc, s.key, version, now, s.cfg.ListTTL)
+		if full.Version != cur.Version {
+			return nil, fmt.Errorf("%w: version %d was published during a publication", ErrStore, full.Version)
+		}
+		doc, err := listDoc(full.Signed)
+		if err != nil {
+			return nil, err
+		}
+		l, err := signList(func(w io.Writer, dates map[string]json.RawMessage) error { return writeDoc(w, doc, dates) },
+			len(full.Signed)*3/4, s.key, version, now, s.cfg.ListTTL)
 		if err != nil {
 			return nil, err
 		}
@@ -617,6 +748,81 @@ func (s *Server) nextList(cur *List, version int64, src *sources, now time.Time)
 		return l, nil
 	}
 	return nil, nil
+}
+
+// signedList reads the newest list whole: version, or one another server
+// published since.
+func (s *Server) signedList(ctx context.Context, version int64) (*List, error) {
+	l, err := s.st.CurrentList(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil || l.Version < version || l.Signed == nil {
+		return nil, fmt.Errorf("%w: the newest list is not version %d or later", ErrStore, version)
+	}
+	return l, nil
+}
+
+// errListContent is a list that the sources cannot make (over the
+// kiosks' cap, or content that does not read): not the store's fault,
+// and not tried again until the sources change.
+var errListContent = errors.New("authority: the trust list cannot be built")
+
+// ListReport is how the trust list stands: for the serve command to print
+// at start, and for tools.
+type ListReport struct {
+	// List is the list served; nil when there is none.
+	List *List
+	// Err is why no list is served, or why list/ makes no new version
+	// (a trust.json or sources.json that cannot be read).
+	Err error
+	// Sources is how each key source of list/sources.json fared.
+	Sources []SourceStatus
+}
+
+// CheckList builds the list now, as the first fetch would (publishing a
+// version when one is due), and reports how it stands.
+func (s *Server) CheckList() ListReport {
+	l, err := s.currentList()
+	r := ListReport{List: l, Err: err}
+	s.mu.Lock()
+	if src := s.src; src != nil {
+		r.Sources = slices.Clone(src.keys)
+		if r.Err == nil {
+			r.Err = src.err
+		}
+	}
+	s.mu.Unlock()
+	return r
+}
+
+// Sources says how each key source of list/sources.json fared at the
+// last rebuild of the list's sources; nil before the first.
+func (s *Server) Sources() []SourceStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.src == nil {
+		return nil
+	}
+	return slices.Clone(s.src.keys)
+}
+
+// WriteText writes the report for a person, a line each: the list, why
+// list/ makes no new version if it does not, and each key source.
+func (r ListReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	if r.List != nil {
+		fmt.Fprintf(&b, "trust list version %d, issued %s, expires %s\n", r.List.Version,
+			r.List.IssuedAt.UTC().Format(time.RFC3339), r.List.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if r.Err != nil {
+		fmt.Fprintf(&b, "trust list: %v\n", r.Err)
+	}
+	for _, st := range r.Sources {
+		b.WriteString(st.String() + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // maintainTimeout bounds a purge: dropping a day of entries, and deleting

@@ -491,3 +491,56 @@ func TestWriteList(t *testing.T) {
 // trialsAllowed is the most store calls a run of failing requests since t0
 // may make: three to open the breaker, then a trial call each second.
 func trialsAllowed(t0 time.Time) int { return 3 + int(time.Since(t0)/time.Second) }
+
+// TestBoltFormat1: a file of format 1 (each list one JSON value, its JWS
+// base64'd in it) opens as it was: its newest list served as the same
+// bytes under the same ETag, and the next version newer.
+func TestBoltFormat1(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "list"), 0o700)
+	os.WriteFile(filepath.Join(dir, "list", "trust.json"), demo.TrustList(now0), 0o600)
+	first := newServer(t, Config{DataDir: dir}, nil)
+	resp, signed := getList(t, first.url, "")
+	etag := resp.Header.Get("ETag")
+	first.Close()
+
+	// The same file, written back as format 1 kept it.
+	db, err := bolt.Open(filepath.Join(dir, "server.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		var m boltListMeta
+		k, v := tx.Bucket(boltListsMeta).Cursor().Last()
+		json.Unmarshal(v, &m)
+		old, _ := json.Marshal(boltLegacyList{List: *m.list(), Signed: tx.Bucket(boltListsSigned).Get(k)})
+		lb, _ := tx.CreateBucket(boltLegacyLists)
+		lb.Put(k, old)
+		tx.DeleteBucket(boltListsMeta)
+		tx.DeleteBucket(boltListsSigned)
+		return tx.Bucket(boltMeta).Put(boltKeySchema, binary.BigEndian.AppendUint64(nil, 1))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := newServer(t, Config{DataDir: dir}, nil)
+	resp, back := getList(t, again.url, "")
+	if resp.Header.Get("ETag") != etag || !bytes.Equal(back, signed) {
+		t.Fatalf("after the move: %s %s, want %s", resp.Status, resp.Header.Get("ETag"), etag)
+	}
+	os.WriteFile(filepath.Join(dir, "list", "rules", "VR-KR-0099.json"), []byte(ruleJSON), 0o600)
+	resp, v2 := getList(t, again.url, etag)
+	if b, err := upstream.Open(v2, again.PublicKey(), now0, 1); err != nil || b.Version != 2 {
+		t.Fatalf("the next version: %s %v", resp.Status, err)
+	}
+	again.Close()
+	db, _ = bolt.Open(filepath.Join(dir, "server.db"), 0o600, nil)
+	defer db.Close()
+	db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(boltLegacyLists) != nil || !bytes.Equal(tx.Bucket(boltMeta).Get(boltKeySchema), binary.BigEndian.AppendUint64(nil, boltSchema)) {
+			t.Errorf("the file is still format 1")
+		}
+		return nil
+	})
+}

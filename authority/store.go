@@ -42,7 +42,10 @@ type Store interface {
 	// PublishList runs next with the newest list (nil before the first)
 	// and the version a new list must carry, one publisher at a time
 	// across every server on the store; the list next returns, if any,
-	// becomes the newest. It returns the newest list either way.
+	// becomes the newest. It returns the newest list either way. The
+	// newest is given and returned without its Signed, unless next made
+	// it: a national list is tens of MB, and most publications do not
+	// need the last one's bytes (next asks CurrentList when it does).
 	PublishList(ctx context.Context, next func(cur *List, version int64) (*List, error)) (*List, error)
 	// PinKey records the trust-list key's public half the first time and
 	// refuses another after (ErrKeyMismatch): every server of one store
@@ -51,8 +54,38 @@ type Store interface {
 	// Entries calls fn with each entry held that f selects, in no set
 	// order, until fn returns an error.
 	Entries(ctx context.Context, f Filter, fn func(Record) error) error
+	// KeepSource records a key source's content, converted when its
+	// signature verified, under its name and hash (once: the same content
+	// again only moves its VerifiedAt on). Of each name the store keeps
+	// the SourcesKept most recently verified.
+	KeepSource(ctx context.Context, c SourceContent) error
+	// LoadSource returns the content kept for name under hash; with hash
+	// "", the newest kept (by At, then VerifiedAt): the last good content
+	// of a source that no longer verifies. nil when there is none.
+	LoadSource(ctx context.Context, name, hash string) (*SourceContent, error)
 	Close() error
 }
+
+// SourceContent is a key source (list/sources.json) as a server converted
+// it when its signature last verified: munjigi's trust-list JSON. The
+// store keeps it so that a source that stops verifying still gives the
+// list what it last said, whichever server of the store rebuilds the list
+// and whether or not that server ever saw it verify.
+type SourceContent struct {
+	Name string
+	Hash string // hex SHA-256 of Content
+	// At is the newest of the source's files (the source, its key,
+	// certificate or signature) when it was converted: of two contents
+	// for one name, the one from newer files is the last good one, as a
+	// list's SourcesAt decides between servers. VerifiedAt is when a
+	// server last checked its signature.
+	At, VerifiedAt time.Time
+	Content        []byte
+}
+
+// SourcesKept is how many contents of one source a store keeps: the
+// newest, and those a server with older files may still be publishing.
+const SourcesKept = 3
 
 // Token is a one-time token as the server keeps it: the reply its first
 // check gets, and when it stops being valid.

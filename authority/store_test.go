@@ -253,9 +253,14 @@ var storeCases = []struct {
 		if l, err := st.CurrentList(ctx, 5); err != nil || l.Version != 5 || l.Signed != nil {
 			t.Errorf("the newest, when known: %+v %v", l, err)
 		}
-		// Publishing nothing leaves the newest, whole.
-		l, err = st.PublishList(ctx, func(*List, int64) (*List, error) { return nil, nil })
-		if err != nil || l.Version != 5 || string(l.Signed) != "signed-5" {
+		// Publishing nothing leaves the newest; its bytes are not read.
+		l, err = st.PublishList(ctx, func(cur *List, _ int64) (*List, error) {
+			if cur.Signed != nil {
+				t.Errorf("the newest was read whole to publish: %q", cur.Signed)
+			}
+			return nil, nil
+		})
+		if err != nil || l.Version != 5 || l.ETag != `"v5"` || l.Signed != nil {
 			t.Errorf("publishing nothing: %+v %v", l, err)
 		}
 		// A failing publisher changes nothing.
@@ -310,6 +315,56 @@ var storeCases = []struct {
 		}
 		if got := held(t, st, Filter{}); len(got) != 0 {
 			t.Errorf("29 days on: %v", got)
+		}
+	}},
+	{"a source's content is kept, the newest found, the oldest dropped", func(t *testing.T, st Store) {
+		ctx := ctxT(t)
+		if c, err := st.LoadSource(ctx, "eu", ""); c != nil || err != nil {
+			t.Fatalf("before any: %v %v", c, err)
+		}
+		keep := func(hash string, at, verified time.Duration) {
+			t.Helper()
+			content := bytes.Repeat([]byte(hash), 1000)
+			if err := st.KeepSource(ctx, SourceContent{Name: "eu", Hash: hash, At: now0.Add(at), VerifiedAt: now0.Add(verified), Content: content}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		load := func(hash string) *SourceContent {
+			t.Helper()
+			c, err := st.LoadSource(ctx, "eu", hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		keep("v1", 0, 0)
+		keep("v2", time.Hour, time.Hour)
+		if c := load("v1"); c == nil || c.Hash != "v1" || !bytes.Equal(c.Content, bytes.Repeat([]byte("v1"), 1000)) || !c.At.Equal(now0) {
+			t.Fatalf("v1 by its hash: %+v", c)
+		}
+		if c := load(""); c == nil || c.Hash != "v2" {
+			t.Fatalf("the newest: %+v", c)
+		}
+		// v1 verified again later (a server with older files): still not
+		// the newest by its files' time, and its content kept as it was.
+		keep("v1", 0, 2*time.Hour)
+		if c := load(""); c.Hash != "v2" {
+			t.Fatalf("the newest after v1 was verified again: %s", c.Hash)
+		}
+		if c := load("v1"); !c.VerifiedAt.Equal(now0.Add(2*time.Hour)) || len(c.Content) != 2000 {
+			t.Fatalf("v1 verified again: %+v", c.VerifiedAt)
+		}
+		// A fourth content: the least recently verified (v2) goes.
+		keep("v3", 3*time.Hour, 3*time.Hour)
+		keep("v4", 4*time.Hour, 4*time.Hour)
+		if load("v2") != nil || load("v1") == nil || load("v4") == nil || load("").Hash != "v4" {
+			t.Fatalf("kept after four: v1 %v v2 %v", load("v1") != nil, load("v2") != nil)
+		}
+		if c, _ := st.LoadSource(ctx, "shc", ""); c != nil {
+			t.Errorf("another source's: %+v", c)
+		}
+		if c, _ := st.LoadSource(ctx, "e", ""); c != nil {
+			t.Errorf("a name's prefix: %+v", c)
 		}
 	}},
 }

@@ -232,6 +232,9 @@ func TestConvertRefuses(t *testing.T) {
 					t.Fatalf("%d bytes written on a refusal", out.Len())
 				}
 			}
+			if b, _, err := trustsrc.ConvertBytes(c.format, bytes.NewReader(data), v); !errors.Is(err, c.want) || b != nil {
+				t.Fatalf("ConvertBytes: %d bytes, err = %v, want %v", len(b), err, c.want)
+			}
 		})
 	}
 }
@@ -385,6 +388,9 @@ func TestConvertDSCLists(t *testing.T) {
 				matchNotes(t, "skipped", rep.Skipped, c.skipped)
 				matchNotes(t, "normalised", rep.Normalised, c.normalised)
 				matchNotes(t, "warnings", rep.Warnings, c.warnings)
+				if b, brep, err := trustsrc.ConvertBytes(f, bytes.NewReader(src), v); err != nil || !bytes.Equal(b, out.Bytes()) || brep.Kept != rep.Kept {
+					t.Errorf("ConvertBytes: %v, %d bytes, kept %d; Convert wrote %d, kept %d", err, len(b), brep.Kept, out.Len(), rep.Kept)
+				}
 				l := readList(t, out.Bytes())
 				if len(l.DSC) != c.kept || l.Source["format"] != string(f) {
 					t.Errorf("%d dsc entries written, source %v", len(l.DSC), l.Source)

@@ -119,10 +119,25 @@ func (v Verification) maxSize() int64 {
 // untouched. The Report says what was read, kept, skipped and mended; on a
 // refusal it says as much as was known.
 func Convert(w io.Writer, format Format, src io.Reader, v Verification) (Report, error) {
+	out, rep, err := ConvertBytes(format, src, v)
+	if err != nil {
+		return rep, err
+	}
+	if _, err := w.Write(out); err != nil {
+		return rep, fmt.Errorf("trustsrc: writing the list: %w", err)
+	}
+	return rep, nil
+}
+
+// ConvertBytes is Convert returning the list rather than writing it:
+// nil unless the source verified and was read to its end. A national
+// list converted is tens of MB, and a caller that keeps it (the
+// authority's server stores it) need not hold it twice.
+func ConvertBytes(format Format, src io.Reader, v Verification) ([]byte, Report, error) {
 	rep := Report{Format: format}
 	size, err := sizeOf(src, v.maxSize())
 	if err != nil {
-		return rep, err
+		return nil, rep, err
 	}
 	v.sizeHint = size
 	var out *bytes.Buffer
@@ -134,18 +149,15 @@ func Convert(w io.Writer, format Format, src io.Reader, v Verification) (Report,
 	case DCCG:
 		out, err = convertDCCG(src, v, &rep)
 	default:
-		return rep, fmt.Errorf("%w %q", ErrFormat, format)
+		return nil, rep, fmt.Errorf("%w %q", ErrFormat, format)
 	}
 	if err != nil {
-		return rep, err
+		return nil, rep, err
 	}
 	if rep.Kept == 0 {
-		return rep, fmt.Errorf("%w: %d entries read, none kept (see the report)", ErrEmpty, rep.Read)
+		return nil, rep, fmt.Errorf("%w: %d entries read, none kept (see the report)", ErrEmpty, rep.Read)
 	}
-	if _, err := out.WriteTo(w); err != nil {
-		return rep, fmt.Errorf("trustsrc: writing the list: %w", err)
-	}
-	return rep, nil
+	return out.Bytes(), rep, nil
 }
 
 // sizeOf returns the size of a source that knows it (a file), or -1; and
