@@ -98,6 +98,9 @@ list in force, for object storage behind a CDN.`,
 		}
 		hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 		fmt.Fprintf(io.Out, "serving http://%s\nthe trust-list key for kiosks to pin (upstream.trust_key): %s\n", ln.Addr(), srv.TrustKeyPath())
+		// What the list is built from, and any source that no longer
+		// verifies (its last good content stays in the list).
+		srv.CheckList().WriteText(io.Out)
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
 		go func() {

@@ -210,9 +210,23 @@ func (d *Door) openUpstream() error {
 		return nil // nowhere to keep a list: the files decide
 	}
 	if u.TrustKey == "" {
-		// A server on this machine hands over its own key; asking it is
-		// Run's work, so a server that is down never keeps the door shut.
-		d.keyErr = errKeyNotYet
+		// A server on this machine hands over its own key. It answers in
+		// a moment when it is up, and the stored list is then in force
+		// from the first scan; when it is down, asking again is Run's
+		// work: a server that is down never keeps the door shut.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		pem, err := c.TrustKey(ctx)
+		cancel()
+		var key *ecdsa.PublicKey
+		if err == nil {
+			key, err = upstream.ParseKey(string(pem))
+		}
+		if err != nil {
+			d.keyErr = errKeyNotYet
+			d.log.Warn("trust-list key", "err", err)
+			return nil
+		}
+		d.newSyncer(key)
 		return nil
 	}
 	key, err := upstream.ParseKey(u.TrustKey)
