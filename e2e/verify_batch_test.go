@@ -327,9 +327,9 @@ func BenchmarkVerifyBatch(b *testing.B) {
 // around them are decided on every core: a token's first use passes and
 // its second is "used", each on its own line.
 func TestVerifyTokensInOrder(t *testing.T) {
-	url, _ := startUpstream(t)
+	url, data := startUpstream(t)
 	mint := func() string {
-		o := munjigi(t, nil, "upstream", "token", "--upstream", url)
+		o := munjigi(t, nil, "upstream", "token", "--upstream", url, "--mint-credential", mintCredential(data))
 		token := strings.TrimSpace(string(o.stdout))
 		if o.code != 0 || !strings.HasPrefix(token, "MJT1:") {
 			t.Fatalf("upstream token: %d %s %s", o.code, o.stdout, o.stderr)
