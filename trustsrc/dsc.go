@@ -65,8 +65,8 @@ func convertDEDSCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, e
 		return nil, fmt.Errorf("%w: the signature is %d bytes; an ECDSA %s signature (raw r‖s) is %d", ErrSignature, len(sig), curveName(key), 2*size)
 	}
 	h := sha256.New()
-	sp := &spool{max: v.maxSize() - int64(len(line)), hint: v.sizeHint - int64(len(line))}
-	defer sp.close()
+	sp := newSpool(v.maxSize()-int64(len(line)), v.sizeHint-int64(len(line)))
+	defer sp.Close()
 	if _, err := io.Copy(io.MultiWriter(h, sp), br); err != nil {
 		return nil, err
 	}
@@ -76,10 +76,7 @@ func convertDEDSCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, e
 	}
 	rep.Verified = fmt.Sprintf("signature verified (ECDSA %s, SHA-256) by the key %s", curveName(key), keyName(key))
 
-	body, err := sp.reader()
-	if err != nil {
-		return nil, err
-	}
+	body := sp.Reader()
 	d := newDSCWriter(rep, DEDSCG, "certificates", v.sizeHint)
 	dec := json.NewDecoder(body)
 	found, err := walkObject(dec, "the list", "certificates", d.add, nil)
@@ -106,7 +103,7 @@ func convertDCCG(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, err
 	}
 	rep.Verified = "unsigned: accepted as asked (--allow-unsigned); the entries' own CMS signatures are not checked"
 	d := newDSCWriter(rep, DCCG, "entry", v.sizeHint)
-	dec := json.NewDecoder(&capReader{r: src, max: v.maxSize()})
+	dec := json.NewDecoder(capped(src, v.maxSize()))
 	if err := walkArray(dec, "the list", d.add); err != nil {
 		return nil, err
 	}

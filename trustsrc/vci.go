@@ -32,8 +32,8 @@ func convertVCI(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, erro
 		return nil, fmt.Errorf("%w: the certificate holds a %T key; the directory signs with ECDSA", ErrKey, v.Cert.PublicKey)
 	}
 	h := sha512.New()
-	sp := &spool{max: v.maxSize(), hint: v.sizeHint}
-	defer sp.close()
+	sp := newSpool(v.maxSize(), v.sizeHint)
+	defer sp.Close()
 	if _, err := io.Copy(io.MultiWriter(h, sp), src); err != nil {
 		return nil, err
 	}
@@ -47,10 +47,7 @@ func convertVCI(src io.Reader, v Verification, rep *Report) (*bytes.Buffer, erro
 	}
 	rep.Verified = fmt.Sprintf("signature verified (ECDSA %s, SHA-512) by the certificate %q (%s)", curveName(pub), verify.Sanitize(v.Cert.Subject.String(), 80), keyName(pub))
 
-	body, err := sp.reader()
-	if err != nil {
-		return nil, err
-	}
+	body := sp.Reader()
 	vw := &vciWriter{rep: rep, byIss: map[string]*outIssuer{}}
 	var directory, stamp string
 	dec := json.NewDecoder(body)

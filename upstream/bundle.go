@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"munjigi/internal/spool"
 	"munjigi/policy"
 	"munjigi/verify"
 )
@@ -144,7 +145,10 @@ func readSigned(r io.Reader, key *ecdsa.PublicKey, keep io.Writer) (signedText, 
 	if keep == nil {
 		keep = io.Discard
 	}
-	br := bufio.NewReaderSize(&capReader{r: r, max: MaxTrustList}, readBuffer)
+	capped := &spool.CapReader{R: r, Max: MaxTrustList, Over: func() error {
+		return fmt.Errorf("%w: over the %d MiB cap", ErrList, MaxTrustList>>20)
+	}}
+	br := bufio.NewReaderSize(capped, readBuffer)
 	for {
 		c, err := br.ReadByte()
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"munjigi/internal/spool"
 	"munjigi/store"
 )
 
@@ -500,12 +501,12 @@ func TestLargeListSpooled(t *testing.T) {
 	k := newKiosk(t, "")
 	signed := sign(t, listJSON(t, 5, t0.Add(-time.Hour), t0.Add(time.Hour), map[string]any{
 		"rules": []any{rawRule()}, "padding": strings.Repeat("x", 8<<10)}), k.key)
-	sp := &spool{dir: k.dir}
+	sp := &spool.Spool{Dir: k.dir, Memory: spoolMemory}
 	if _, err := readSigned(bytes.NewReader(signed), &k.key.PublicKey, sp); err != nil {
 		t.Fatal(err)
 	}
-	spooled := sp.spooled()
-	sp.close()
+	spooled := sp.Spooled()
+	sp.Close()
 	if !spooled {
 		t.Fatalf("a list of %d bytes was not spooled to a file past %d", len(signed), spoolMemory)
 	}

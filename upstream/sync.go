@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"munjigi/internal/spool"
 	"munjigi/store"
 )
 
@@ -182,8 +183,8 @@ func (s *Syncer) Import(path string) (*Bundle, error) {
 // at ~52 MiB RSS, ~42 over idle (BenchmarkPeakRSS).
 func (s *Syncer) install(r io.Reader, size int64, etag string) (*Bundle, error) {
 	now := s.now()
-	sp := &spool{dir: filepath.Dir(s.db.Path()), expect: size}
-	defer sp.close()
+	sp := &spool.Spool{Dir: filepath.Dir(s.db.Path()), Expect: size, Memory: spoolMemory, What: "the trust list"}
+	defer sp.Close()
 	text, err := readSigned(r, s.key, sp)
 	if err != nil {
 		return nil, err
@@ -195,7 +196,7 @@ func (s *Syncer) install(r io.Reader, size int64, etag string) (*Bundle, error) 
 	if err := s.holder.Apply(b); err != nil {
 		return nil, fmt.Errorf("%w: version %d cannot be put in force: %v", ErrList, b.Version, err)
 	}
-	signed, err := sp.bytes()
+	signed, err := sp.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("storing the trust list: %w", err)
 	}
@@ -217,13 +218,13 @@ func (s *Syncer) install(r io.Reader, size int64, etag string) (*Bundle, error) 
 // text come on top (66 MiB peak instead of 52 for 10,000 signers), so
 // they are returned to the system first: a forced collection, once a day
 // at most.
-func (s *Syncer) openSpooled(sp *spool, text signedText, now time.Time) (*Bundle, error) {
+func (s *Syncer) openSpooled(sp *spool.Spool, text signedText, now time.Time) (*Bundle, error) {
 	payload, err := text.payload(sp)
 	if err != nil {
 		return nil, err
 	}
 	b, err := parse(payload, now, s.holder.Version(), true)
-	if sp.spooled() {
+	if sp.Spooled() {
 		debug.FreeOSMemory() // payload is no longer live here
 	}
 	return b, err
