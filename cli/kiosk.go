@@ -68,8 +68,8 @@ func runKiosk(d *door.Door, o kioskOptions, io IO) error {
 	go func() { ran <- d.Run(ctx) }()
 
 	var rules ui.Policy
-	if dec, err := cfg.Decider(nil, nil); err == nil && dec != nil {
-		rules = ui.PolicyOf(dec.Profile())
+	if p := d.Profile(); p != nil {
+		rules = ui.PolicyOf(p)
 	}
 	if os.Getenv("TERM") == "fbterm" {
 		// fbterm (the Korean console) draws the 16 ANSI colours; its

@@ -27,6 +27,7 @@ import (
 
 	"munjigi/config"
 	"munjigi/gate"
+	"munjigi/policy"
 	"munjigi/internal/words"
 	"munjigi/scanner"
 	"munjigi/store"
@@ -83,6 +84,7 @@ type Door struct {
 	uploader *upstream.Uploader
 	rand     *rand.Rand
 	reports  *reportServer
+	profile  *policy.Profile // the venue's rules at start; nil for none
 
 	mu     sync.Mutex
 	keyErr error // the trust-list key is not known yet
@@ -421,6 +423,10 @@ func (d *Door) DB() *store.DB { return d.db }
 
 // Trust is the owner of the trust list in force.
 func (d *Door) Trust() *Trust { return d.trust }
+
+// Profile is the venue's rule profile the door started with (the
+// screen names it and words its rules); nil when the venue has none.
+func (d *Door) Profile() *policy.Profile { return d.profile }
 
 // Now is the door's clock.
 func (d *Door) Now() time.Time { return d.now() }
