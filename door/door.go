@@ -27,8 +27,8 @@ import (
 
 	"munjigi/config"
 	"munjigi/gate"
-	"munjigi/policy"
 	"munjigi/internal/words"
+	"munjigi/policy"
 	"munjigi/scanner"
 	"munjigi/store"
 	"munjigi/upstream"
